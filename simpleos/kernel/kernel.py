@@ -1,0 +1,303 @@
+"""The kernel: boots the machine, runs processes, answers system calls.
+
+Read this file top to bottom: start() sets up the CPU and the kernel half;
+spawn() makes a process; run() is the scheduler loop; on_syscall() is where
+every `syscall` instruction lands; traps go to traps.on_fault(). It talks to
+the hardware only through simpleos.machine (never unicorn directly).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .. import __version__
+from ..assembler import Image, assemble, assemble_file
+from ..errors import BadInput
+from ..machine.cpu import SliceEnd
+from ..machine.layout import (KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR,
+                              USER_TEXT_BASE, phys_to_virt)
+from ..machine.machine import Machine
+from ..machine.paging import USER
+from ..resources import kernel_asm_dir, userland_dir
+from . import costs, errno
+from .bugcheck import Bugcheck
+from .klog import KernelLog
+from .pipes import PipeEnd, PipeNamespace
+from .proc import BLOCKED, EXITED, KILLED, RUNNABLE, ZOMBIE, Process
+from .sched import SLICE_INSTRUCTIONS, Scheduler
+from .syscalls import SYSCALL_NUMBERS, Gone, dispatch
+from .traps import on_fault
+from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
+
+CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
+MAX_PROCESSES = 64
+WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
+_U64 = (1 << 64) - 1
+MAX_ARGUMENT = 256
+
+# What every user program may use by name: SYS_WRITE, SYS_EXIT, ... (docs/syscalls.md).
+USER_DEFINES = {f"SYS_{name.upper()}": number for name, number in SYSCALL_NUMBERS.items()}
+
+
+def assemble_user_program(path) -> Image:
+    """Assemble a ring-3 program: at USER_TEXT_BASE, with SYS_* defined and lib.asm includable."""
+    return assemble_file(path, USER_TEXT_BASE, defines=USER_DEFINES, search=[userland_dir()])
+
+
+@dataclass
+class Module:
+    """Code loaded into the kernel half (the kernel's entry code, ring-0 drivers)."""
+    name: str
+    image: Image
+
+    def contains(self, address: int) -> bool:
+        """Is `address` inside this module?"""
+        return self.image.base <= address < self.image.base + len(self.image.code)
+
+
+class Kernel:
+    """One running SimpleOS kernel on one machine."""
+
+    def __init__(self, machine: Machine, *, seed: int = 0, fs=None) -> None:
+        self.machine = machine
+        self.cpu = machine.cpu
+        self.clock = machine.clock
+        self.console = machine.console
+        self.fs = fs
+        self.seed = seed
+        self.random = random.Random(seed)
+        self.log = KernelLog(self.console, self.clock)
+        self.processes: dict[int, Process] = {}
+        self.scheduler = Scheduler()
+        self.pipes = PipeNamespace()
+        self.modules: list[Module] = []
+        self.current: Process | None = None
+        self.boot_completed = False
+        self._next_pid = 1
+        self._accounted = 0          # instructions of the current slice already on the clock
+        self._pending_bugcheck: Bugcheck | None = None
+        self._last_run: Process | None = None
+
+    # --- start-up ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bring the CPU to long mode with paging, build the kernel half, load entry code."""
+        self.log(f"SimpleOS {__version__} (x86-64 on unicorn), seed {self.seed}")
+        self.kernel_space = KernelSpace(self.machine.memory)
+        self.cpu.enable_long_mode(self.kernel_space.space)
+        self.cpu.on_syscall = self.on_syscall
+        self.ring0_context = self.cpu.save_context()
+        mib = self.machine.memory.size >> 20
+        self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
+                 f"user {USER_CODE_SELECTOR:#04x}/{USER_DATA_SELECTOR:#04x}")
+        self.log(f"memory: {mib} MiB RAM, direct map at 0xffff800000000000 (supervisor, NX)")
+        entry = self.load_kernel_module("entry.asm", (kernel_asm_dir() / "entry.asm").read_text(), "kernel")
+        self.user_entry = entry.symbols["user_entry"]
+
+    def load_kernel_module(self, name: str, source: str, module_name: str, defines=None) -> Image:
+        """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only."""
+        first_try = assemble(source, 0, name, defines)
+        base = self.kernel_space.reserve(len(first_try.code))
+        image = assemble(source, base, name, defines)
+        self.kernel_space.map_new(base, image.data_offset, TEXT, image.text)
+        if image.data:
+            self.kernel_space.map_new(base + image.data_offset, len(image.data), DATA, image.data)
+        self.modules.append(Module(module_name, image))
+        return image
+
+    def locate(self, address: int) -> tuple[str, int]:
+        """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
+        for module in self.modules:
+            if module.contains(address):
+                return module.name, address - module.image.base
+        return "unknown", address
+
+    # --- processes -----------------------------------------------------------------
+
+    def spawn(self, image: Image, name: str, parent: Process | None = None, argument: bytes = b"") -> Process:
+        """Create a ring-3 process from an image assembled at USER_TEXT_BASE.
+        `argument` (a string) is copied to the top of its stack; rdi points at it."""
+        if sum(p.alive for p in self.processes.values()) >= MAX_PROCESSES:
+            raise BadInput("too many processes")
+        space = self.kernel_space.new_user_space()
+        frames = map_fresh_pages(space, image.base, image.data_offset, USER | TEXT, image.text)
+        if image.data:
+            frames += map_fresh_pages(space, image.base + image.data_offset, len(image.data), USER | DATA, image.data)
+        stack_top, stack_frames = map_user_stack(space)
+        kernel_stack = self.machine.memory.alloc_frame()
+        process = Process(pid=self._next_pid, name=name, space=space, image=image, ring=3,
+                          parent=parent.pid if parent else 0,
+                          frames=frames + stack_frames + [kernel_stack])
+        self._next_pid += 1
+        argument = argument[:MAX_ARGUMENT] + b"\0"
+        stack_pointer = (stack_top - len(argument)) & ~0xF
+        self.machine.memory.write(stack_frames[-1] + (stack_pointer & (PAGE_SIZE - 1)), argument)
+        process.context = self._first_user_context(space, image.entry, stack_pointer - 16, kernel_stack,
+                                                   argument_pointer=stack_pointer)
+        self.cpu.flush_translations()  # the text may sit in reused frames
+        self.processes[process.pid] = process
+        self.scheduler.add(process)
+        self.clock.advance(costs.PROCESS_CREATE)
+        return process
+
+    def _first_user_context(self, space, entry: int, user_stack: int, kernel_stack: int, argument_pointer: int = 0):
+        """A ring-0 context that will iretq into the program at `entry` (see entry.asm)."""
+        frame = [entry, USER_CODE_SELECTOR, 0x202, user_stack, USER_DATA_SELECTOR]
+        top = kernel_stack + PAGE_SIZE - 8 * len(frame)
+        self.machine.memory.write(top, b"".join(v.to_bytes(8, "little") for v in frame))
+        registers = {name: 0 for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rbp", "r8", "r9", "r10", "r11",
+                                          "r12", "r13", "r14", "r15")}
+        registers.update(rsp=phys_to_virt(top), rip=self.user_entry, rdi=argument_pointer)
+        return self.cpu.derive_context(self.ring0_context, registers)
+
+    def spawn_program(self, name: str, parent: Process | None = None, argument: bytes = b"") -> int:
+        """spawn() by program name: /bin/NAME, i.e. userland/NAME.asm. Returns pid or -errno."""
+        if not name.replace("_", "").isalnum():
+            return -errno.ENOENT
+        path = userland_dir() / f"{name}.asm"
+        if not path.is_file() or name == "lib":
+            return -errno.ENOENT
+        image = assemble_user_program(path)
+        try:
+            return self.spawn(image, name, parent, argument).pid
+        except BadInput:
+            return -errno.EAGAIN
+
+    def spawn_file(self, path: str, parent: Process | None = None) -> Process:
+        """Start a program from a host .asm file (for `simpleos run`)."""
+        image = assemble_user_program(path)
+        name = image.name.rsplit(".", 1)[0]
+        return self.spawn(image, name, parent)
+
+    def exit_process(self, process: Process, code: int) -> None:
+        """The process ends normally with `code`."""
+        process.fate, process.exit_code = EXITED, code
+        self._release(process)
+
+    def kill(self, process: Process, trap=None, reason: str | None = None) -> None:
+        """The process is ended by the kernel (after a trap, or over its limits)."""
+        process.fate, process.trap = KILLED, trap
+        if reason:
+            self.log(f"pid {process.pid} {process.name}: {reason} -- killed")
+        self._release(process)
+
+    def _release(self, process: Process) -> None:
+        """Free what a finished process held; it stays as a zombie for its parent."""
+        self.console.flush(stream=process.pid)
+        for fd, handle in list(process.files.items()):
+            if isinstance(handle, PipeEnd):
+                self.pipes.close_end(handle)
+        process.files.clear()
+        for frame in process.frames + process.space.table_frames:
+            self.machine.memory.free_frame(frame)
+        process.frames = []
+        process.space.table_frames = []
+        process.state = ZOMBIE
+        process.context = None
+        self.scheduler.remove(process)
+
+    # --- hooks for drivers and services (extended by later layers) ------------------
+
+    def check_pipe_create(self, process: Process, name: str) -> int:
+        """0 to allow creating pipe `name`, or -errno to refuse (the sensor decides)."""
+        return 0
+
+    def read_file(self, path: str) -> bytes | None:
+        """A file of the machine's disk, or None."""
+        if self.fs is None:
+            return None
+        try:
+            return self.fs.read(path)
+        except Exception:
+            return None
+
+    def mark_boot_complete(self, process: Process) -> None:
+        """init reported that the system is up."""
+        if not self.boot_completed:
+            self.boot_completed = True
+            self.log("boot complete")
+
+    # --- the scheduler loop -----------------------------------------------------------
+
+    def run(self, max_virtual_seconds: float = WATCHDOG_VIRTUAL_SECONDS) -> None:
+        """Run processes until none can ever run again (idle). Raises Bugcheck."""
+        deadline = self.clock.cycles + int(max_virtual_seconds * 1_000_000_000)
+        while True:
+            process = self.scheduler.pick_next(self.clock.cycles)
+            if process is None:
+                timer = self.scheduler.next_timer()
+                if timer is None:
+                    return  # idle: nothing runnable, nothing will wake
+                self.clock.advance_to(timer)
+            else:
+                self._run_slice(process)
+            if self.clock.cycles > deadline:
+                self.log(f"watchdog: still busy after {max_virtual_seconds:g} s of virtual time; stopping")
+                return
+
+    def _run_slice(self, process: Process) -> None:
+        """Give `process` one time slice and deal with how it ended."""
+        if self._last_run is not process:
+            self.clock.advance(costs.CONTEXT_SWITCH)
+            self._last_run = process
+        self.current = process
+        self.cpu.restore_context(process.context, cr3=process.space.root)
+        if process.pending_result is not None:
+            self.cpu.write("rax", process.pending_result & _U64)
+            process.pending_result = None
+        self._accounted = 0
+        end = self.cpu.run(SLICE_INSTRUCTIONS)
+        self._account(process, end.retired)
+        self.current = None
+        if self._pending_bugcheck is not None:
+            bugcheck, self._pending_bugcheck = self._pending_bugcheck, None
+            raise bugcheck
+        if end.reason == SliceEnd.TRAP:
+            self.clock.advance(costs.TRAP)
+            on_fault(self, process, end.trap)
+            return
+        if process.state != ZOMBIE:
+            process.context = self.cpu.save_context()
+            if process.cpu_cycles > CPU_TIME_LIMIT:
+                self.kill(process, reason=f"CPU time limit exceeded ({process.instructions} instructions)")
+
+    def _account(self, process: Process, retired_so_far: int) -> None:
+        """Put the instructions retired since the last accounting on the clock."""
+        delta = retired_so_far - self._accounted
+        self._accounted = retired_so_far
+        self.clock.advance(delta)
+        process.instructions += delta
+        process.cpu_cycles += delta
+
+    # --- system calls ------------------------------------------------------------------
+
+    def on_syscall(self) -> None:
+        """Every `syscall` instruction lands here (from the CPU's hook)."""
+        process = self.current
+        cpu = self.cpu
+        self._account(process, cpu.counter.retired)
+        self.clock.advance(costs.SYSCALL)
+        process.cpu_cycles += costs.SYSCALL
+        number = cpu.read("rax")
+        args = (cpu.read("rdi"), cpu.read("rsi"), cpu.read("rdx"), cpu.read("r10"), cpu.read("r8"), cpu.read("r9"))
+        try:
+            result = dispatch(self, process, number, args)
+        except Gone:
+            cpu.request_stop()
+            return
+        except Bugcheck as bugcheck:
+            self._pending_bugcheck = bugcheck
+            cpu.request_stop()
+            return
+        cpu.write("rax", result & _U64)
+
+    # --- boot ----------------------------------------------------------------------------
+
+    def boot(self) -> None:
+        """Start the kernel and init, run until idle. Raises Bugcheck if the machine dies."""
+        self.start()
+        init = self.spawn_program("init")
+        if init < 0:
+            raise BadInput("userland/init.asm is missing")
+        self.log("init: started as pid 1 (ring 3)")
+        self.run()

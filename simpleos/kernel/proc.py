@@ -1,0 +1,61 @@
+"""Processes: an address space, a saved CPU context, open files, a state.
+
+A process is created from a loaded image by kernel.spawn(); its first time
+slice starts at the ring-0 `user_entry` trampoline whose `iretq` drops the
+CPU to ring 3 for real. A kernel thread (a ring-0 driver) is a Process with
+ring 0 and no user half. Scheduling decisions are in sched.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..assembler import Image
+from ..machine.paging import AddressSpace
+
+RUNNABLE = "runnable"
+BLOCKED = "blocked"      # waiting; `wait_until` says what for
+ZOMBIE = "zombie"        # exited or killed; parent has not collected it
+
+EXITED, KILLED = "exited", "killed"
+
+
+@dataclass
+class Process:
+    """One process (or kernel thread) and everything the kernel knows of it."""
+    pid: int
+    name: str
+    space: AddressSpace
+    image: Image | None
+    ring: int = 3
+    parent: int = 0
+    context: Any = None                      # the CPU's saved register context
+    state: str = RUNNABLE
+    files: dict[int, Any] = field(default_factory=dict)
+    frames: list[int] = field(default_factory=list)   # physical frames to free at exit
+    fate: str | None = None                  # EXITED or KILLED
+    exit_code: int | None = None
+    trap: Any = None                         # the Trap that killed it, if any
+    # While BLOCKED: a function that returns the system call's result once the
+    # process can go on, or None to keep waiting. `wake_at` is a clock deadline.
+    wait_until: Callable[[], int | None] | None = None
+    wake_at: int | None = None
+    reaped: bool = False                     # the parent has collected its exit code
+    pending_result: int | None = None        # a blocked call's result, for rax on resume
+    instructions: int = 0                    # instructions retired, for accounting
+    cpu_cycles: int = 0                      # virtual CPU time charged to it
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.pid}]"
+
+    @property
+    def alive(self) -> bool:
+        """Still able to run (not exited or killed)."""
+        return self.state != ZOMBIE
+
+    def next_fd(self) -> int:
+        """The lowest free file descriptor (0..2 are the console)."""
+        fd = 3
+        while fd in self.files:
+            fd += 1
+        return fd

@@ -1,0 +1,62 @@
+"""The scheduler: round robin, preemption by instruction budget.
+
+Every runnable process gets a time slice of SLICE_INSTRUCTIONS; a process
+that blocks in a system call gives up the rest. Blocked processes are polled
+in pid order; with nothing runnable, virtual time jumps to the next timer.
+Deterministic by construction: no host time, no hash order.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from .proc import BLOCKED, RUNNABLE, Process
+
+SLICE_INSTRUCTIONS = 20_000
+
+
+class Scheduler:
+    """Round-robin run queue."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Process] = deque()
+
+    def add(self, process: Process) -> None:
+        """Make a process eligible to run (at the back of the queue)."""
+        if process not in self.queue:
+            self.queue.append(process)
+
+    def remove(self, process: Process) -> None:
+        """Take a process out of the queue for good."""
+        if process in self.queue:
+            self.queue.remove(process)
+
+    def pick_next(self, now: int) -> Process | None:
+        """The next process that can run now, waking blocked ones whose wait is over."""
+        for _ in range(len(self.queue)):
+            process = self.queue[0]
+            self.queue.rotate(-1)
+            if process.state == BLOCKED and self._try_wake(process, now):
+                return process
+            if process.state == RUNNABLE:
+                return process
+        return None
+
+    @staticmethod
+    def _try_wake(process: Process, now: int) -> bool:
+        """If the blocked process's wait is over, deliver its result and make it runnable."""
+        result = process.wait_until() if process.wait_until else None
+        if result is None:
+            return False
+        process.state = RUNNABLE
+        process.wait_until = None
+        process.wake_at = None
+        process.pending_result = result
+        return True
+
+    def next_timer(self) -> int | None:
+        """The earliest clock deadline among blocked processes."""
+        deadlines = [p.wake_at for p in self.queue if p.state == BLOCKED and p.wake_at is not None]
+        return min(deadlines) if deadlines else None
+
+    def __len__(self) -> int:
+        return len(self.queue)

@@ -1,0 +1,234 @@
+"""The CPU: an x86-64 core in long mode, emulated by unicorn.
+
+It runs guest code for one time slice at a time and turns whatever stopped
+it into a fact the kernel can act on: the budget ran out, a system call
+asked to stop, or an exception (a Trap record). Paging, privilege levels and
+NX are enforced by the emulated MMU; nothing here pretends to be the CPU in
+Python. Verified unicorn behaviour this relies on: docs/unicorn-notes.md.
+
+Policy lives elsewhere: this file never decides what a trap means.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNMAPPED,
+                     UC_ERR_WRITE_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
+                     UC_MODE_64, Uc, UcError)
+from unicorn import x86_const as X
+
+from . import decode
+from .gdt import gdt_bytes
+from .icount import InstructionCounter
+from .layout import GDT_PHYS, KERNEL_DATA_SELECTOR, phys_to_virt
+from .memory import PhysicalMemory
+from .paging import AddressSpace
+from .trap import EXCEPTION, INVALID_OPCODE, MACHINE_CHECK, PAGE_FAULT, SYSCALL, Trap
+
+# The address emu_start runs "until": never reached; slices end by budget or trap.
+_NEVER = 0xFFFF_FFFF_FFFF_F000
+
+EFER_MSR = 0xC0000080
+EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE = 1 << 0, 1 << 8, 1 << 10, 1 << 11
+CR0_PE, CR0_WP, CR0_PG = 1 << 0, 1 << 16, 1 << 31
+CR4_PAE, CR4_PGE = 1 << 5, 1 << 7
+RFLAGS_IF = 1 << 9
+
+GENERAL_REGISTERS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+                     "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"]
+_REGISTER_IDS = {
+    **{name: getattr(X, f"UC_X86_REG_{name.upper()}") for name in GENERAL_REGISTERS},
+    "cs": X.UC_X86_REG_CS, "ss": X.UC_X86_REG_SS, "ds": X.UC_X86_REG_DS, "es": X.UC_X86_REG_ES,
+    "fs": X.UC_X86_REG_FS, "gs": X.UC_X86_REG_GS,
+    "cr0": X.UC_X86_REG_CR0, "cr2": X.UC_X86_REG_CR2, "cr3": X.UC_X86_REG_CR3, "cr4": X.UC_X86_REG_CR4,
+    "fs_base": X.UC_X86_REG_FS_BASE, "gs_base": X.UC_X86_REG_GS_BASE,
+}
+
+
+@dataclass(frozen=True)
+class SliceEnd:
+    """Why a time slice ended, and how many instructions it ran."""
+    reason: str                  # "budget" | "stop" | "trap" | "halt"
+    retired: int
+    trap: Trap | None = None
+
+    BUDGET, STOP, TRAP, HALT = "budget", "stop", "trap", "halt"
+
+
+class CPU:
+    """One x86-64 core with its RAM, in 64-bit long mode with paging."""
+
+    def __init__(self) -> None:
+        self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        self.memory = PhysicalMemory(self.uc)
+        self.counter = InstructionCounter(self.uc)
+        self.on_syscall: Callable[[], None] | None = None  # set by the kernel
+        self._trap: Trap | None = None
+        self._stop_requested = False
+        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid_instruction)
+        self.uc.hook_add(UC_HOOK_INSN, self._on_syscall_instruction, None, 1, 0, X.UC_X86_INS_SYSCALL)
+        self._breakpoint_hooks: dict[int, int] = {}
+        self.breakpoint_hit: int | None = None
+
+    # --- setting up the processor ------------------------------------------------
+
+    def enable_long_mode(self, kernel_space: AddressSpace) -> None:
+        """GDT, PAE paging with NX and write-protect, 64-bit mode, CPL 0."""
+        self.memory.write(GDT_PHYS, gdt_bytes())
+        self.uc.reg_write(X.UC_X86_REG_GDTR, (0, phys_to_virt(GDT_PHYS), len(gdt_bytes()) - 1, 0))
+        self.uc.reg_write(X.UC_X86_REG_CR3, kernel_space.root)
+        self.uc.reg_write(X.UC_X86_REG_CR4, CR4_PAE | CR4_PGE)
+        self.uc.msr_write(EFER_MSR, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+        self.uc.reg_write(X.UC_X86_REG_CR0, CR0_PE | CR0_WP | CR0_PG)
+        for segment in ("ss", "ds", "es"):
+            self.uc.reg_write(_REGISTER_IDS[segment], KERNEL_DATA_SELECTOR)
+
+    # --- registers and contexts ----------------------------------------------------
+
+    def read(self, name: str) -> int:
+        """Read a register by name ('rax', 'rip', 'cr3', ...)."""
+        return self.uc.reg_read(_REGISTER_IDS[name])
+
+    def write(self, name: str, value: int) -> None:
+        """Write a register by name. Writing 'cr3' switches address space and flushes the TLB."""
+        self.uc.reg_write(_REGISTER_IDS[name], value)
+
+    def read_all(self) -> dict[str, int]:
+        """All general registers, RIP and RFLAGS."""
+        return {name: self.uc.reg_read(_REGISTER_IDS[name]) for name in GENERAL_REGISTERS}
+
+    @property
+    def cpl(self) -> int:
+        """Current privilege level (the RPL bits of CS after a real ring change)."""
+        return self.uc.reg_read(X.UC_X86_REG_CS) & 3
+
+    def save_context(self):
+        """Snapshot registers, including hidden CPL state (a thread's saved context)."""
+        return self.uc.context_save()
+
+    def derive_context(self, template, registers: dict[str, int]):
+        """A new saved context: a copy of `template` with some registers changed.
+        Works without touching the running CPU (safe inside a system call).
+        Not for CR3: unicorn would flush a TLB that is not there (it crashes);
+        pass the address space to restore_context instead."""
+        context = copy.copy(template)
+        for name, value in registers.items():
+            context.reg_write(_REGISTER_IDS[name], value)
+        return context
+
+    def restore_context(self, context, cr3: int | None = None) -> None:
+        """Resume a saved context, in address space `cr3` (default: the saved one).
+        CR3 is always rewritten so the TLB is flushed: unicorn's context_restore
+        alone keeps the previous address space's translations."""
+        self.uc.context_restore(context)
+        self.uc.reg_write(X.UC_X86_REG_CR3, cr3 if cr3 is not None else self.uc.reg_read(X.UC_X86_REG_CR3))
+
+    def address_space(self) -> AddressSpace:
+        """The address space CR3 points at now."""
+        return AddressSpace(self.memory, root=self.uc.reg_read(X.UC_X86_REG_CR3))
+
+    def flush_translations(self) -> None:
+        """Drop all translated code: needed after code is written into reused frames
+        (unicorn does not notice the write and would run the old instructions)."""
+        self.uc.ctl_flush_tb()
+
+    def forget_code(self, begin: int, end: int) -> None:
+        """Drop translated code for [begin, end): needed after new code is written there."""
+        self.uc.ctl_remove_cache(begin, end)
+
+    # --- running -------------------------------------------------------------------
+
+    def run(self, budget: int) -> SliceEnd:
+        """Run from the current RIP for at most `budget` instructions."""
+        self._trap = None
+        self._stop_requested = False
+        self.breakpoint_hit = None
+        self.counter.arm(budget)
+        try:
+            self.uc.emu_start(self.uc.reg_read(X.UC_X86_REG_RIP), _NEVER)
+        except UcError as error:
+            if self._trap is None:
+                self._trap = self._trap_from_error(error)
+        retired = self.counter.retired
+        if self._trap is not None:
+            return SliceEnd(SliceEnd.TRAP, retired, self._trap)
+        if self._stop_requested or self.breakpoint_hit is not None:
+            return SliceEnd(SliceEnd.STOP, retired)
+        if self.counter.exhausted:
+            return SliceEnd(SliceEnd.BUDGET, retired)
+        return SliceEnd(SliceEnd.HALT, retired)
+
+    def request_stop(self) -> None:
+        """End the current slice after the system call being handled."""
+        self._stop_requested = True
+        self.uc.emu_stop()
+
+    def add_breakpoint(self, address: int) -> None:
+        """Stop before the instruction at `address` (a hook on that address only)."""
+        if address not in self._breakpoint_hooks:
+            self._breakpoint_hooks[address] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint, None,
+                                                               address, address)
+
+    def remove_breakpoint(self, address: int) -> None:
+        """Forget a breakpoint."""
+        handle = self._breakpoint_hooks.pop(address, None)
+        if handle is not None:
+            self.uc.hook_del(handle)
+
+    # --- hooks: hardware events become Trap records --------------------------------
+
+    def _on_breakpoint(self, uc, address, size, user_data) -> None:
+        self.breakpoint_hit = address
+        uc.emu_stop()
+
+    def _on_syscall_instruction(self, uc, user_data) -> None:
+        if self.on_syscall is None:
+            self._trap = Trap(vector=0, cpl=self.cpl, rip=uc.reg_read(X.UC_X86_REG_RIP), kind=SYSCALL)
+            uc.emu_stop()
+            return
+        self.on_syscall()
+
+    def _on_interrupt(self, uc, vector, user_data) -> None:
+        rip = uc.reg_read(X.UC_X86_REG_RIP)
+        cpl = uc.reg_read(X.UC_X86_REG_CS) & 3
+        address = error_code = None
+        if vector == PAGE_FAULT:
+            address = uc.reg_read(X.UC_X86_REG_CR2)
+            error_code = self._page_fault_error_code(address, rip, cpl)
+        self._trap = Trap(vector=vector, cpl=cpl, rip=rip, address=address, error_code=error_code,
+                          kind=EXCEPTION)
+        uc.emu_stop()
+
+    def _on_invalid_instruction(self, uc, user_data) -> bool:
+        rip = uc.reg_read(X.UC_X86_REG_RIP)
+        self._trap = Trap(vector=INVALID_OPCODE, cpl=uc.reg_read(X.UC_X86_REG_CS) & 3, rip=rip)
+        return False
+
+    def _trap_from_error(self, error: UcError) -> Trap:
+        rip = self.uc.reg_read(X.UC_X86_REG_RIP)
+        cpl = self.cpl
+        if error.errno == UC_ERR_INSN_INVALID:
+            return Trap(vector=INVALID_OPCODE, cpl=cpl, rip=rip)
+        if error.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED):
+            # A page table pointed outside RAM: the bus found nothing there.
+            return Trap(vector=MACHINE_CHECK, cpl=cpl, rip=rip)
+        return Trap(vector=MACHINE_CHECK, cpl=cpl, rip=rip)
+
+    def _page_fault_error_code(self, address: int, rip: int, cpl: int) -> int:
+        """unicorn has no #PF error code register: rebuild it from a page walk
+        and from what the faulting instruction does."""
+        space = self.address_space()
+        user = cpl == 3
+        code_walk = space.walk(rip)
+        fetch = not code_walk.allows(user=user, fetch=True) or rip <= address < rip + 16 and not \
+            space.walk(address).allows(user=user, fetch=True)
+        write = False
+        if not fetch and code_walk.physical is not None:
+            page_left = 0x1000 - (rip & 0xFFF)
+            code = self.memory.read(code_walk.physical, min(16, page_left))
+            write = decode.access_writes_memory(code, rip)
+        return space.walk(address).error_code(write=write, user=user, fetch=fetch)
+

@@ -1,0 +1,63 @@
+"""Physical memory: guest RAM and the allocator of its 4 KiB frames.
+
+The whole RAM is one unicorn region at physical address 0; unicorn's
+mem_read/mem_write take *physical* addresses once paging is on. This module
+hands out and takes back frames; it does not know who uses them.
+"""
+from __future__ import annotations
+
+from .layout import FIRST_FREE_FRAME, PAGE_SIZE, PHYS_MEMORY_SIZE
+
+_ZERO_PAGE = bytes(PAGE_SIZE)
+
+
+class OutOfMemory(Exception):
+    """No free physical frame is left."""
+
+
+class PhysicalMemory:
+    """Guest RAM: byte access by physical address, and a frame allocator."""
+
+    def __init__(self, uc, size: int = PHYS_MEMORY_SIZE) -> None:
+        self._uc = uc
+        self.size = size
+        uc.mem_map(0, size)
+        self._next_frame = FIRST_FREE_FRAME
+        self._free_frames: list[int] = []
+
+    def read(self, phys: int, length: int) -> bytes:
+        """Read `length` bytes at physical address `phys`."""
+        return bytes(self._uc.mem_read(phys, length))
+
+    def write(self, phys: int, data: bytes) -> None:
+        """Write `data` at physical address `phys`."""
+        self._uc.mem_write(phys, bytes(data))
+
+    def read_u64(self, phys: int) -> int:
+        """Read one little-endian 64-bit word."""
+        return int.from_bytes(self._uc.mem_read(phys, 8), "little")
+
+    def write_u64(self, phys: int, value: int) -> None:
+        """Write one little-endian 64-bit word."""
+        self._uc.mem_write(phys, value.to_bytes(8, "little"))
+
+    def alloc_frame(self) -> int:
+        """A zeroed 4 KiB frame; returns its physical address."""
+        if self._free_frames:
+            frame = self._free_frames.pop()
+        elif self._next_frame + PAGE_SIZE <= self.size:
+            frame = self._next_frame
+            self._next_frame += PAGE_SIZE
+        else:
+            raise OutOfMemory("out of physical memory")
+        self._uc.mem_write(frame, _ZERO_PAGE)
+        return frame
+
+    def free_frame(self, frame: int) -> None:
+        """Give a frame back to the allocator."""
+        self._free_frames.append(frame)
+
+    @property
+    def frames_in_use(self) -> int:
+        """How many frames are handed out."""
+        return (self._next_frame - FIRST_FREE_FRAME) // PAGE_SIZE - len(self._free_frames)
