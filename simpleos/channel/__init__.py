@@ -1,1 +1,54 @@
-"""channel"""
+"""Channel files: the sensor's content updates (format, sources, validators, display).
+
+Everything here is host-side Python over bytes; it must NOT touch the emulated
+machine. The kernel loads a file with `load_channel_file(path)` (or
+`parse(data)`) and hands `cf.instances` to the sensor; the `verified` model
+runs `abi_validate(cf)` first. See docs/channel-files.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import BadInput
+from .format import (ACTION_DENY, ACTION_NAMES, ACTION_NOTIFY, FORMAT_VERSION, HEADER_SIZE, KIND_INT_EQUALS,
+                     KIND_NAMES, KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_WILDCARD, MAGIC, ChannelFile,
+                     ChannelFormatError, Criterion, Instance, parse, serialize)
+from .names import channel_file_name, channel_from_name, is_channel_file_name
+from .show import print_channel_file, render_plain
+from .source import ChannelSourceError, build_source, load_source
+from .templates import (FIELDS_DECLARED, INPUTS_SUPPLIED, IPC, IPC_FIELDS_DECLARED, IPC_INPUTS_SUPPLIED, PROCESS,
+                        PROCESS_FIELDS_DECLARED, PROCESS_INPUTS_SUPPLIED, TEMPLATE_IPC, TEMPLATE_PROCESS,
+                        TEMPLATE_TYPES, Field, TemplateType, template_type, template_type_named)
+from .validate import abi_validate, template_validate
+
+
+def read_file_bytes(path: str | Path) -> bytes:
+    """The bytes of a file on the host; a missing or unreadable file raises BadInput."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as problem:
+        raise BadInput(f"cannot read {path}: {problem.strerror or problem}") from None
+
+
+def load_channel_file(path: str | Path) -> ChannelFile:
+    """Read and parse a channel file from the host; raises BadInput/ChannelFormatError with the reason."""
+    data = read_file_bytes(path)
+    try:
+        return parse(data)
+    except ChannelFormatError as bad:
+        raise ChannelFormatError(f"{path}: {bad}") from None
+
+
+__all__ = [
+    "ACTION_DENY", "ACTION_NAMES", "ACTION_NOTIFY", "FORMAT_VERSION", "HEADER_SIZE", "KIND_INT_EQUALS", "KIND_NAMES",
+    "KIND_STRING_EQUALS", "KIND_STRING_PREFIX", "KIND_WILDCARD", "MAGIC", "ChannelFile", "ChannelFormatError",
+    "Criterion", "Instance", "parse", "serialize",
+    "channel_file_name", "channel_from_name", "is_channel_file_name",
+    "print_channel_file", "render_plain",
+    "ChannelSourceError", "build_source", "load_source",
+    "FIELDS_DECLARED", "INPUTS_SUPPLIED", "IPC", "IPC_FIELDS_DECLARED", "IPC_INPUTS_SUPPLIED", "PROCESS",
+    "PROCESS_FIELDS_DECLARED", "PROCESS_INPUTS_SUPPLIED", "TEMPLATE_IPC", "TEMPLATE_PROCESS", "TEMPLATE_TYPES",
+    "Field", "TemplateType", "template_type", "template_type_named",
+    "abi_validate", "template_validate",
+    "read_file_bytes", "load_channel_file",
+]

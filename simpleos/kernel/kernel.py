@@ -207,7 +207,7 @@ class Kernel:
         if self.fs is None:
             return None
         try:
-            return self.fs.read(path)
+            return self.fs.read_file(path)
         except Exception:
             return None
 
