@@ -12,7 +12,7 @@ from typing import Callable
 
 from .home import create_disk, disk_image_path, machine_dir, open_disk
 from .kernel.bugcheck import Bugcheck
-from .kernel.install import install_defaults
+from .kernel.install import default_files, install_defaults, is_installed
 from .kernel.kernel import Kernel
 from .kernel.proc import ZOMBIE
 from .machine.machine import Machine
@@ -60,6 +60,10 @@ def open_home(directory: str | Path | None, fresh: bool = False):
         install_defaults(fs)
     else:
         fs = open_disk(home)
+        if not is_installed(fs):  # made empty by an early `push`: install around what is there
+            for path, content in default_files().items():
+                if not fs.exists(path):
+                    fs.write_file(path, content, parents=True)
     return home, fs
 
 

@@ -23,6 +23,12 @@ def default_files() -> dict[str, bytes]:
 
 
 def install_defaults(fs) -> None:
-    """Put the shipped defaults on a (freshly formatted) disk in one commit."""
-    for path, content in default_files().items():
-        fs.write_file(path, content, parents=True)
+    """Put the shipped defaults on a (freshly formatted) disk in one atomic commit."""
+    with fs.transaction():
+        for path, content in default_files().items():
+            fs.write_file(path, content, parents=True)
+
+
+def is_installed(fs) -> bool:
+    """Has this disk been installed (rather than just created by a `push`)?"""
+    return fs.exists("/etc/hostname")

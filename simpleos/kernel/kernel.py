@@ -21,6 +21,7 @@ from ..machine.paging import USER
 from ..resources import kernel_asm_dir, userland_dir
 from . import costs, errno
 from .bugcheck import Bugcheck
+from .fs import FsError
 from .klog import KernelLog
 from .pipes import PipeEnd, PipeNamespace
 from .proc import BLOCKED, EXITED, KILLED, RUNNABLE, ZOMBIE, Process
@@ -208,7 +209,7 @@ class Kernel:
             return None
         try:
             return self.fs.read_file(path)
-        except Exception:
+        except FsError:
             return None
 
     def mark_boot_complete(self, process: Process) -> None:

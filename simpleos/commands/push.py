@@ -1,0 +1,62 @@
+"""`simpleos push FILE`: deliver a content update (a channel file) to the machine's disk.
+
+This is the vendor's cloud pushing Channel File 291 to every sensor: the host
+file is copied, atomically, to /drivers/sensor/<name> on the virtual disk,
+where the sensor will find it at the next boot. Only channel file names are
+accepted (C-<8 digits>-<anything>.sys), as real sensors only load those.
+This command checks the name and copies bytes; it must not parse or judge
+the file's contents: that is the sensor's (and the verifier's) business.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..channel.names import is_channel_file_name
+from ..errors import BadInput
+from ..home import machine_dir, open_disk
+from ..kernel.install import SENSOR_DIR
+
+
+def register(subparsers) -> None:
+    """Add `push` to the command line."""
+    push = subparsers.add_parser("push", help="deliver a channel file to the machine's disk (a content update)")
+    push.add_argument("file", metavar="FILE", help="a channel file on the host, named C-<8 digits>-<anything>.sys")
+    push.add_argument("--machine", metavar="DIR", help="the machine's directory (default: per-user state dir)")
+    push.set_defaults(func=run_push)
+
+
+def read_host_file(path: Path) -> bytes:
+    """The bytes of a file on the host; BadInput with a one-line reason if it cannot be read."""
+    if not path.exists():
+        raise BadInput(f"no such file: {path}")
+    if not path.is_file():
+        raise BadInput(f"not a regular file: {path}")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def check_channel_file_name(name: str) -> None:
+    """BadInput unless `name` follows the convention C-<8 digits>-<anything>.sys."""
+    if not is_channel_file_name(name):
+        raise BadInput(f"not a channel file name: {name!r} (expected C-<8 digits>-<anything>.sys)")
+
+
+def push_channel_file(fs, name: str, data: bytes) -> str:
+    """Write a channel file into the sensor's directory in one atomic commit; its disk path."""
+    check_channel_file_name(name)
+    target = f"{SENSOR_DIR}/{name}"
+    fs.write_file(target, data, parents=True)
+    return target
+
+
+def run_push(args) -> int:
+    """Copy FILE to /drivers/sensor/ on the machine's disk and say so in one line."""
+    source = Path(args.file)
+    check_channel_file_name(source.name)
+    data = read_host_file(source)
+    with open_disk(machine_dir(args.machine)) as fs:
+        push_channel_file(fs, source.name, data)
+    print(f"pushed {source.name} ({len(data)} bytes) to {SENSOR_DIR}/")
+    return 0

@@ -1,0 +1,541 @@
+"""The SimpleOS file system: directories and files on the machine's disk, updated atomically.
+
+Copy-on-write (shadow paging). An update never overwrites a block that the
+live file system uses: new file data and a new copy of the whole metadata
+(the directory tree, serialized as JSON) go to free blocks; after a flush,
+ONE superblock write switches the disk to them. Two superblock slots,
+blocks 0 and 1, take turns; each holds a generation number and a CRC32.
+Mount takes the valid slot with the highest generation, so a power cut at any
+moment leaves either the old tree or the new one (docs/disk.md).
+
+    block 0, 1   superblock slots (magic, generation, metadata blocks, CRCs)
+    block 2 ..   file data and metadata, allocated from the free blocks
+
+Free blocks are not stored: mount derives them from the live metadata.
+Each file records the CRC32 of its contents, so a read detects corruption.
+
+This module sees only a BlockDevice (machine/blockdev.py): it must not touch
+the host's files or print, and it keeps no policy about WHICH files matter
+(channel files, crash dumps): that belongs to its callers.
+"""
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+from ..errors import BadInput
+from ..machine.blockdev import BLOCK_SIZE, BlockDevice
+
+MAGIC = b"SIMPLEFS"
+FORMAT_VERSION = 1
+SUPERBLOCK_SLOTS = (0, 1)
+FIRST_FREE_BLOCK = len(SUPERBLOCK_SLOTS)
+MIN_BLOCK_COUNT = 8
+MAX_NAME_LENGTH = 64
+MAX_PATH_DEPTH = 32
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._+@-]{1,%d}" % MAX_NAME_LENGTH)
+
+# magic, version, block size, block count, generation, metadata length, metadata CRC, metadata block count
+_SUPERBLOCK_HEADER = struct.Struct("<8sIIIQIII")
+_BLOCK_NUMBER = struct.Struct("<I")
+_CRC = struct.Struct("<I")
+MAX_METADATA_BLOCKS = (BLOCK_SIZE - _SUPERBLOCK_HEADER.size - _CRC.size) // _BLOCK_NUMBER.size
+
+
+class FsError(BadInput):
+    """A file-system operation that cannot be done: the reason is one line."""
+
+
+class DiskFull(FsError):
+    """Not enough free blocks for the update; the disk is left as it was."""
+
+
+class FsCorrupt(FsError):
+    """The disk holds something the file system did not write: a checksum does not match."""
+
+
+@dataclass(frozen=True)
+class FileNode:
+    """A file: its size, the CRC32 of its contents, and the runs of blocks holding them."""
+
+    size: int
+    crc: int
+    extents: tuple[tuple[int, int], ...]  # (first block, block count)
+
+    def blocks(self) -> Iterator[int]:
+        """The file's data blocks, in order."""
+        for first, count in self.extents:
+            yield from range(first, first + count)
+
+
+@dataclass(frozen=True, eq=False)
+class DirNode:
+    """A directory: names to nodes. Never changed in place: updates copy the path."""
+
+    entries: dict = field(default_factory=dict)
+
+
+Node = Union[FileNode, DirNode]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What stat and listing report about one name."""
+
+    name: str
+    is_dir: bool
+    size: int  # bytes for a file; 0 for a directory
+
+
+@dataclass(frozen=True)
+class _Superblock:
+    """One decoded superblock slot."""
+
+    generation: int
+    metadata_length: int
+    metadata_crc: int
+    metadata_blocks: tuple[int, ...]
+
+
+class FileSystem:
+    """A mounted file system: the live tree is cached here; every update commits atomically."""
+
+    def __init__(self, device: BlockDevice):
+        """Mount the file system on `device`: pick the newest valid superblock slot."""
+        if device.block_count < MIN_BLOCK_COUNT:
+            raise FsError(f"disk too small: {device.block_count} blocks, need {MIN_BLOCK_COUNT}")
+        self.device = device
+        self._root, self.generation, self._slot, self._metadata_blocks = _mount(device)
+        self._used = _used_blocks(device.block_count, self._root, self._metadata_blocks)
+        self._staged_root: DirNode | None = None  # the tree being built by an open transaction
+        self._taken = self._used  # blocks live or already handed out in the open transaction
+
+    # --- reading -----------------------------------------------------------
+
+    def read_file(self, path: str) -> bytes:
+        """The whole contents of the file at `path`, checked against its CRC."""
+        node = self._lookup(path)
+        if isinstance(node, DirNode):
+            raise FsError(f"is a directory: {path}")
+        data = b"".join(self.device.read_block(number) for number in node.blocks())[: node.size]
+        if zlib.crc32(data) != node.crc:
+            raise FsCorrupt(f"corrupted file: {path} (checksum mismatch)")
+        return data
+
+    def stat(self, path: str) -> Entry:
+        """Name, kind and size of `path`."""
+        parts = split_path(path)
+        return _entry(parts[-1] if parts else "/", self._lookup(path))
+
+    def listdir(self, path: str = "/") -> list[Entry]:
+        """The entries of directory `path`, sorted by name."""
+        node = self._lookup(path)
+        if isinstance(node, FileNode):
+            raise FsError(f"not a directory: {path}")
+        return [_entry(name, node.entries[name]) for name in sorted(node.entries)]
+
+    def exists(self, path: str) -> bool:
+        """Whether `path` names a file or directory."""
+        return self._find(split_path(path)) is not None
+
+    def is_dir(self, path: str) -> bool:
+        """Whether `path` names a directory."""
+        return isinstance(self._find(split_path(path)), DirNode)
+
+    def is_file(self, path: str) -> bool:
+        """Whether `path` names a file."""
+        return isinstance(self._find(split_path(path)), FileNode)
+
+    @property
+    def free_bytes(self) -> int:
+        """Bytes of free blocks (some of them will hold the next metadata copy)."""
+        return self._taken.count(0) * BLOCK_SIZE
+
+    @property
+    def capacity_bytes(self) -> int:
+        """Bytes of all blocks that can hold data or metadata."""
+        return (self.device.block_count - FIRST_FREE_BLOCK) * BLOCK_SIZE
+
+    # --- updating ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator["FileSystem"]:
+        """Group updates into one atomic commit: all of them reach the disk, or none."""
+        if self._staged_root is not None:
+            yield self  # nested: the outermost transaction commits
+            return
+        self._staged_root = self._root
+        self._taken = bytearray(self._used)
+        try:
+            yield self
+            if self._staged_root is not self._root:
+                self._commit(self._staged_root)
+        finally:
+            self._staged_root = None
+            self._taken = self._used
+
+    def write_file(self, path: str, data: bytes, *, parents: bool = False) -> None:
+        """Create or wholly replace the file at `path`; `parents` creates missing directories."""
+        parts = split_path(path)
+        data = bytes(data)
+        with self.transaction():
+            old = self._find(parts) if parts else self._staged_root
+            if isinstance(old, DirNode):
+                raise FsError(f"is a directory: {path}")
+            self._check_parent(parts, create=parents)
+            blocks = self._allocate(-(-len(data) // BLOCK_SIZE), path)
+            for index, number in enumerate(blocks):
+                self.device.write_block(number, data[index * BLOCK_SIZE:(index + 1) * BLOCK_SIZE])
+            node = FileNode(len(data), zlib.crc32(data), _extents(blocks))
+            self._replace(parts, node, create_parents=parents)
+            self._release(old)
+
+    def mkdir(self, path: str, *, parents: bool = False, exist_ok: bool = False) -> None:
+        """Create directory `path`; `parents` also creates missing ones above it (and implies exist_ok)."""
+        parts = split_path(path)
+        with self.transaction():
+            existing = self._find(parts) if parts else self._staged_root
+            if existing is not None:
+                if isinstance(existing, DirNode) and (exist_ok or parents):
+                    return
+                raise FsError(f"file exists: {path}")
+            self._check_parent(parts, create=parents)
+            self._replace(parts, DirNode(), create_parents=parents)
+
+    def remove(self, path: str) -> None:
+        """Delete a file or an empty directory."""
+        parts = split_path(path)
+        if not parts:
+            raise FsError("cannot remove the root directory")
+        with self.transaction():
+            node = self._lookup(path)
+            if isinstance(node, DirNode) and node.entries:
+                raise FsError(f"directory not empty: {path}")
+            self._replace(parts, None)
+            self._release(node)
+
+    def rename(self, source: str, target: str) -> None:
+        """Move `source` to `target`, replacing a file already there, in one atomic step."""
+        source_parts, target_parts = split_path(source), split_path(target)
+        if not source_parts or not target_parts:
+            raise FsError("cannot move the root directory")
+        with self.transaction():
+            node = self._lookup(source)
+            if source_parts == target_parts:
+                return
+            if isinstance(node, DirNode) and target_parts[: len(source_parts)] == source_parts:
+                raise FsError(f"cannot move a directory into itself: {source} -> {target}")
+            self._check_parent(target_parts, create=False)
+            existing = self._find(target_parts)
+            if isinstance(existing, DirNode):
+                raise FsError(f"is a directory: {target}")
+            self._replace(source_parts, None)
+            self._replace(target_parts, node)
+            self._release(existing)
+
+    def wipe(self) -> None:
+        """Atomically replace everything with an empty root directory."""
+        with self.transaction():
+            self._staged_root = DirNode()
+
+    def close(self) -> None:
+        """Unmount: detach the block device."""
+        self.device.close()
+
+    def __enter__(self) -> "FileSystem":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # --- inside ------------------------------------------------------------------
+
+    def _tree(self) -> DirNode:
+        """The tree operations see: the open transaction's, else the live one."""
+        return self._staged_root if self._staged_root is not None else self._root
+
+    def _find(self, parts: tuple[str, ...]) -> Node | None:
+        """The node at `parts`, or None if there is none."""
+        node: Node = self._tree()
+        for name in parts:
+            if not isinstance(node, DirNode) or name not in node.entries:
+                return None
+            node = node.entries[name]
+        return node
+
+    def _lookup(self, path: str) -> Node:
+        """The node at `path`; a one-line FsError if it is not there."""
+        parts = split_path(path)
+        self._check_parent(parts, create=False)
+        node = self._find(parts)
+        if node is None:
+            raise FsError(f"no such file or directory: {path}")
+        return node
+
+    def _check_parent(self, parts: tuple[str, ...], *, create: bool) -> None:
+        """Refuse `parts` if a directory above it is missing (unless `create`) or is a file."""
+        node: Node = self._tree()
+        for depth, name in enumerate(parts[:-1], start=1):
+            node = node.entries.get(name)
+            if node is None:
+                if create:
+                    return
+                raise FsError(f"no such directory: {join_path(parts[:depth])}")
+            if isinstance(node, FileNode):
+                raise FsError(f"not a directory: {join_path(parts[:depth])}")
+
+    def _replace(self, parts: tuple[str, ...], node: Node | None, *, create_parents: bool = False) -> None:
+        """Put `node` at `parts` (None deletes) in the staged tree, copying only the path to it."""
+        self._staged_root = _with_node(self._staged_root, parts, node, create_parents)
+
+    def _allocate(self, count: int, purpose: str) -> list[int]:
+        """Hand out `count` free blocks, lowest first, for `purpose`; DiskFull if there are fewer."""
+        blocks, position = [], FIRST_FREE_BLOCK
+        while len(blocks) < count:
+            position = self._taken.find(0, position)
+            if position < 0:
+                raise DiskFull(f"disk full: {purpose} needs {count} blocks, {len(blocks)} free")
+            blocks.append(position)
+            position += 1
+        for number in blocks:
+            self._taken[number] = 1
+        return blocks
+
+    def _release(self, node: Node | None) -> None:
+        """Give back the blocks of a file written earlier in this transaction and now dropped.
+
+        Blocks of the live tree stay taken until the commit: a power cut
+        before it must find them intact.
+        """
+        if not isinstance(node, FileNode):
+            return
+        for number in node.blocks():
+            if not self._used[number]:
+                self._taken[number] = 0
+
+    def _commit(self, root: DirNode) -> None:
+        """Write `root` as the next generation: metadata to free blocks, flush, superblock, flush."""
+        metadata = encode_metadata(root)
+        count = max(1, -(-len(metadata) // BLOCK_SIZE))
+        if count > MAX_METADATA_BLOCKS:
+            raise DiskFull(f"disk full: the directory tree needs {count} metadata blocks, at most {MAX_METADATA_BLOCKS}")
+        blocks = self._allocate(count, "the directory tree")
+        for index, number in enumerate(blocks):
+            self.device.write_block(number, metadata[index * BLOCK_SIZE:(index + 1) * BLOCK_SIZE])
+        self.device.flush()  # everything the new superblock points to is durable before it
+        generation, slot = self.generation + 1, 1 - self._slot
+        superblock = _Superblock(generation, len(metadata), zlib.crc32(metadata), tuple(blocks))
+        self.device.write_block(SUPERBLOCK_SLOTS[slot], encode_superblock(superblock, self.device.block_count))
+        self.device.flush()  # the commit point is now durable
+        self._root, self.generation, self._slot, self._metadata_blocks = root, generation, slot, tuple(blocks)
+        self._used = _used_blocks(self.device.block_count, root, self._metadata_blocks)
+
+
+def format_disk(device: BlockDevice) -> FileSystem:
+    """Make an empty file system on `device` (erasing what was there) and mount it."""
+    if device.block_count < MIN_BLOCK_COUNT:
+        raise FsError(f"disk too small: {device.block_count} blocks, need {MIN_BLOCK_COUNT}")
+    metadata = encode_metadata(DirNode())
+    device.write_block(FIRST_FREE_BLOCK, metadata)
+    device.write_block(SUPERBLOCK_SLOTS[0], b"")
+    device.flush()
+    superblock = _Superblock(1, len(metadata), zlib.crc32(metadata), (FIRST_FREE_BLOCK,))
+    device.write_block(SUPERBLOCK_SLOTS[1], encode_superblock(superblock, device.block_count))
+    device.flush()
+    return FileSystem(device)
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    """The names along an absolute path ("/a//b/" gives ("a", "b")); FsError if it is not valid."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise FsError(f"not an absolute path: {path!r}")
+    parts = tuple(name for name in path.split("/") if name)
+    for name in parts:
+        if name in (".", ".."):
+            raise FsError(f"'.' and '..' are not allowed in paths: {path!r}")
+        if not NAME_PATTERN.fullmatch(name):
+            raise FsError(f"bad name {name!r} in {path!r}: use 1-{MAX_NAME_LENGTH} of A-Z a-z 0-9 . _ + @ -")
+    if len(parts) > MAX_PATH_DEPTH:
+        raise FsError(f"path too deep (more than {MAX_PATH_DEPTH} levels): {path!r}")
+    return parts
+
+
+def join_path(parts: tuple[str, ...]) -> str:
+    """The absolute path for a tuple of names."""
+    return "/" + "/".join(parts)
+
+
+def encode_metadata(root: DirNode) -> bytes:
+    """The directory tree as compact, deterministic JSON."""
+    document = {"simplefs": FORMAT_VERSION, "root": _encode_node(root)}
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_metadata(raw: bytes, block_count: int) -> DirNode:
+    """The directory tree from its JSON; ValueError if anything is malformed."""
+    try:
+        document = json.loads(raw)
+    except (RecursionError, UnicodeDecodeError) as error:
+        raise ValueError(str(error)) from None
+    if not isinstance(document, dict) or document.get("simplefs") != FORMAT_VERSION:
+        raise ValueError("unknown metadata format")
+    root = _decode_node(document.get("root"), block_count, depth=0)
+    if not isinstance(root, DirNode):
+        raise ValueError("the root is not a directory")
+    return root
+
+
+def encode_superblock(superblock: _Superblock, block_count: int) -> bytes:
+    """One superblock slot's bytes, ending with a CRC32 of all before it."""
+    header = _SUPERBLOCK_HEADER.pack(
+        MAGIC, FORMAT_VERSION, BLOCK_SIZE, block_count, superblock.generation,
+        superblock.metadata_length, superblock.metadata_crc, len(superblock.metadata_blocks),
+    )
+    body = header + b"".join(_BLOCK_NUMBER.pack(number) for number in superblock.metadata_blocks)
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def decode_superblock(raw: bytes, block_count: int) -> _Superblock | None:
+    """The superblock in a slot, or None if the slot is empty, torn or foreign."""
+    fields = _SUPERBLOCK_HEADER.unpack_from(raw)
+    magic, version, block_size, disk_blocks, generation, length, crc, count = fields
+    if (magic, version, block_size, disk_blocks) != (MAGIC, FORMAT_VERSION, BLOCK_SIZE, block_count):
+        return None
+    if not 1 <= count <= MAX_METADATA_BLOCKS or length > count * BLOCK_SIZE:
+        return None
+    end = _SUPERBLOCK_HEADER.size + count * _BLOCK_NUMBER.size
+    (stored_crc,) = _CRC.unpack_from(raw, end)
+    if zlib.crc32(raw[:end]) != stored_crc:
+        return None
+    blocks = tuple(_BLOCK_NUMBER.unpack_from(raw, _SUPERBLOCK_HEADER.size + i * _BLOCK_NUMBER.size)[0] for i in range(count))
+    if any(not FIRST_FREE_BLOCK <= number < block_count for number in blocks):
+        return None
+    return _Superblock(generation, length, crc, blocks)
+
+
+def _mount(device: BlockDevice) -> tuple[DirNode, int, int, tuple[int, ...]]:
+    """Root, generation, slot and metadata blocks of the newest slot whose metadata checks out."""
+    candidates = []
+    for slot, number in enumerate(SUPERBLOCK_SLOTS):
+        superblock = decode_superblock(device.read_block(number), device.block_count)
+        if superblock is not None:
+            candidates.append((superblock.generation, slot, superblock))
+    for generation, slot, superblock in sorted(candidates, key=lambda c: c[:2], reverse=True):
+        root = _load_metadata(device, superblock)
+        if root is not None:
+            return root, generation, slot, superblock.metadata_blocks
+    raise FsError(f"{device.path} holds no SimpleOS file system (no valid superblock)")
+
+
+def _load_metadata(device: BlockDevice, superblock: _Superblock) -> DirNode | None:
+    """The tree a superblock points to, or None if its CRC or contents are wrong."""
+    raw = b"".join(device.read_block(number) for number in superblock.metadata_blocks)
+    raw = raw[: superblock.metadata_length]
+    if zlib.crc32(raw) != superblock.metadata_crc:
+        return None
+    try:
+        root = decode_metadata(raw, device.block_count)
+        _used_blocks(device.block_count, root, superblock.metadata_blocks)
+    except ValueError:
+        return None
+    return root
+
+
+def _used_blocks(block_count: int, root: DirNode, metadata_blocks: tuple[int, ...]) -> bytearray:
+    """A map of the blocks the tree uses (1) and the free ones (0); ValueError if two uses overlap."""
+    used = bytearray(block_count)
+    for number in (*SUPERBLOCK_SLOTS, *metadata_blocks, *_data_blocks(root)):
+        if used[number]:
+            raise ValueError(f"block {number} is used twice")
+        used[number] = 1
+    return used
+
+
+def _data_blocks(node: Node) -> Iterator[int]:
+    """Every data block of every file below `node`."""
+    if isinstance(node, FileNode):
+        yield from node.blocks()
+        return
+    for child in node.entries.values():
+        yield from _data_blocks(child)
+
+
+def _with_node(directory: DirNode, parts: tuple[str, ...], node: Node | None, create_parents: bool) -> DirNode:
+    """A copy of `directory` with `node` at `parts` (None removes it); the rest is shared."""
+    entries = dict(directory.entries)
+    name = parts[0]
+    if len(parts) == 1:
+        if node is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = node
+    else:
+        child = entries.get(name)
+        if child is None and create_parents:
+            child = DirNode()
+        entries[name] = _with_node(child, parts[1:], node, create_parents)
+    return DirNode(entries)
+
+
+def _extents(blocks: list[int]) -> tuple[tuple[int, int], ...]:
+    """Runs of consecutive block numbers, as (first, count) pairs."""
+    runs: list[list[int]] = []
+    for number in blocks:
+        if runs and runs[-1][0] + runs[-1][1] == number:
+            runs[-1][1] += 1
+        else:
+            runs.append([number, 1])
+    return tuple((first, count) for first, count in runs)
+
+
+def _entry(name: str, node: Node) -> Entry:
+    """The Entry describing `node` under `name`."""
+    if isinstance(node, DirNode):
+        return Entry(name, True, 0)
+    return Entry(name, False, node.size)
+
+
+def _encode_node(node: Node):
+    """A node as JSON-ready data: {"d": {...}} for a directory, {"f": [size, crc, extents]} for a file."""
+    if isinstance(node, FileNode):
+        return {"f": [node.size, node.crc, [list(extent) for extent in node.extents]]}
+    return {"d": {name: _encode_node(child) for name, child in node.entries.items()}}
+
+
+def _decode_node(data, block_count: int, depth: int) -> Node:
+    """A node from its JSON form, checking every field; ValueError if malformed."""
+    if depth > MAX_PATH_DEPTH or not isinstance(data, dict) or len(data) != 1:
+        raise ValueError("malformed node")
+    if "d" in data and isinstance(data["d"], dict):
+        entries = {}
+        for name, child in data["d"].items():
+            if not NAME_PATTERN.fullmatch(name) or name in (".", ".."):
+                raise ValueError(f"bad name {name!r}")
+            entries[name] = _decode_node(child, block_count, depth + 1)
+        return DirNode(entries)
+    if "f" in data and isinstance(data["f"], list) and len(data["f"]) == 3:
+        size, crc, extents = data["f"]
+        if not (_is_count(size) and _is_count(crc) and isinstance(extents, list)):
+            raise ValueError("malformed file")
+        runs = []
+        for extent in extents:
+            if not (isinstance(extent, list) and len(extent) == 2 and all(_is_count(x) for x in extent)):
+                raise ValueError("malformed extent")
+            first, count = extent
+            if count < 1 or first < FIRST_FREE_BLOCK or first + count > block_count:
+                raise ValueError("extent outside the disk")
+            runs.append((first, count))
+        if sum(count for _, count in runs) != -(-size // BLOCK_SIZE):
+            raise ValueError("file size does not match its blocks")
+        return FileNode(size, crc, tuple(runs))
+    raise ValueError("malformed node")
+
+
+def _is_count(value) -> bool:
+    """Whether `value` is a non-negative JSON integer (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
