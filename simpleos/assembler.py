@@ -26,7 +26,9 @@ from .errors import BadInput
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
 _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
-_CACHE_VERSION = "1"
+# The cache key includes this file's own text: a change to the assembler
+# (padding, directives) must never be hidden by results cached before it.
+_CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 class AssemblyError(BadInput):
@@ -98,7 +100,7 @@ def _prepare(source: str, defines: dict[str, int]) -> tuple[str, list[str]]:
     labels: list[str] = []
     for line in map(strip_comment, source.splitlines()):
         if _DATA_DIRECTIVE.match(line):
-            lines.append(".balign 4096")
+            lines.append(".balign 4096, 0xcc")   # pad the text with int3, not zeros (see vm.py)
             lines.append("__data_start:")
             labels.append("__data_start")
             continue
@@ -148,13 +150,13 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
         raise AssemblyError(_locate_error(source, base, name, defines, error, origins)) from None
     except Exception as error:  # keystone can fail in odd ways on odd input
         raise AssemblyError(f"{name}: cannot assemble: {error}") from None
-    if encoding is None:
-        raise AssemblyError(f"{name}: empty program")
-    code = bytes(encoding)
+    code = bytes(encoding or b"")
     count = len(labels)
     raw_table = code[len(code) - 8 * count:] if count else b""
     symbols = {label: int.from_bytes(raw_table[i * 8:i * 8 + 8], "little") for i, label in enumerate(labels)}
     code = code[:len(code) - 8 * count]  # drop the symbol table itself
+    if not code.rstrip(b"\x00"):
+        raise AssemblyError(f"{name}: empty program (no instructions)")
     data_offset = symbols.get("__data_start", base + len(code)) - base
     symbols.pop("__data_start", None)
     return Image(name, base, code, data_offset, symbols)

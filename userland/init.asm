@@ -63,11 +63,12 @@ _start:
 banner:           .asciz "init: starting services\n"
 program_service:  .asciz "service"
 program_hello:    .asciz "hello"
+program_beacon:   .asciz "beacon"
 pipe_spoolss:     .asciz "\\\\.\\pipe\\spoolss"
 pipe_eventlog:    .asciz "\\\\.\\pipe\\eventlog"
 pipe_wkssvc:      .asciz "\\\\.\\pipe\\wkssvc"
 pipe_lsarpc:      .asciz "\\\\.\\pipe\\lsarpc"
 .balign 8
 service_pipes:    .quad pipe_spoolss, pipe_eventlog, pipe_wkssvc, pipe_lsarpc, 0
-workload:         .quad program_hello, 0
+workload:         .quad program_hello, program_beacon, 0
 one_millisecond:  .quad 0, 1000000          ; struct timespec { seconds, nanoseconds }

@@ -1,1 +1,26 @@
-"""isolation"""
+"""Isolation models: where the sensor driver runs, and what a fault in it means.
+
+One model per file, each a subclass of IsolationModel (base.py). The kernel
+consults the model at two points only: place() when loading the driver,
+and on_fault() / on_sensor_death() when something goes wrong. Add a model by
+adding a file and listing it in MODELS.
+"""
+from __future__ import annotations
+
+from ..errors import BadInput
+from .base import IsolationModel
+from .microkernel import Microkernel
+from .monolithic import Monolithic
+
+MODELS: dict[str, type[IsolationModel]] = {
+    "monolithic": Monolithic,
+    "microkernel": Microkernel,
+}
+
+
+def model_named(name: str) -> IsolationModel:
+    """A fresh instance of the model called `name`."""
+    try:
+        return MODELS[name]()
+    except KeyError:
+        raise BadInput(f"unknown isolation model {name!r} (models: {', '.join(MODELS)})") from None

@@ -1,5 +1,6 @@
 """Error numbers returned by system calls (negated), as in Linux."""
 
+EPERM = 1       # operation not permitted
 ENOENT = 2      # no such file or pipe
 EBADF = 9       # bad file descriptor
 ECHILD = 10     # no such child process

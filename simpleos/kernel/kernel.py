@@ -20,17 +20,21 @@ from ..machine.machine import Machine
 from ..machine.paging import USER
 from ..resources import kernel_asm_dir, userland_dir
 from . import costs, errno
-from .bugcheck import Bugcheck
+from .bugcheck import Bugcheck, watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
 from .pipes import PipeEnd, PipeNamespace
 from .proc import BLOCKED, EXITED, KILLED, RUNNABLE, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
-from .syscalls import SYSCALL_NUMBERS, Gone, dispatch
+from .syscalls import SYSCALL_NUMBERS, Block, Gone, dispatch
 from .traps import on_fault
+from ..isolation.monolithic import Monolithic
+from .events import VERDICT_DENY, ipc_event, process_event
+from .sensor import KAPI_USER_BASE, SensorHost
 from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
+RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
 MAX_PROCESSES = 64
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
 _U64 = (1 << 64) - 1
@@ -59,7 +63,8 @@ class Module:
 class Kernel:
     """One running SimpleOS kernel on one machine."""
 
-    def __init__(self, machine: Machine, *, seed: int = 0, fs=None) -> None:
+    def __init__(self, machine: Machine, *, seed: int = 0, fs=None, model=None, sensor_build: str = "original",
+                 safe_mode: bool = False) -> None:
         self.machine = machine
         self.cpu = machine.cpu
         self.clock = machine.clock
@@ -78,6 +83,10 @@ class Kernel:
         self._accounted = 0          # instructions of the current slice already on the clock
         self._pending_bugcheck: Bugcheck | None = None
         self._last_run: Process | None = None
+        self.model = model if model is not None else Monolithic()
+        self.sensor_build = sensor_build
+        self.safe_mode = safe_mode
+        self.sensor: SensorHost | None = None
 
     # --- start-up ------------------------------------------------------------------
 
@@ -94,17 +103,38 @@ class Kernel:
         self.log(f"memory: {mib} MiB RAM, direct map at 0xffff800000000000 (supervisor, NX)")
         entry = self.load_kernel_module("entry.asm", (kernel_asm_dir() / "entry.asm").read_text(), "kernel")
         self.user_entry = entry.symbols["user_entry"]
+        kapi_source = (kernel_asm_dir() / "kapi.asm").read_text()
+        self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES)
+        self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES)
+        self.log(self.model.describe())
 
     def load_kernel_module(self, name: str, source: str, module_name: str, defines=None) -> Image:
         """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only."""
         first_try = assemble(source, 0, name, defines)
         base = self.kernel_space.reserve(len(first_try.code))
         image = assemble(source, base, name, defines)
-        self.kernel_space.map_new(base, image.data_offset, TEXT, image.text)
-        if image.data:
-            self.kernel_space.map_new(base + image.data_offset, len(image.data), DATA, image.data)
-        self.modules.append(Module(module_name, image))
+        self.install_kernel_image(module_name, image)
         return image
+
+    def install_kernel_image(self, module_name: str, image: Image) -> None:
+        """Map an image assembled for the kernel half; remember it as a module."""
+        self.kernel_space.map_new(image.base, image.data_offset, TEXT, image.text)
+        if image.data:
+            self.kernel_space.map_new(image.base + image.data_offset, len(image.data), DATA, image.data)
+        self.modules.append(Module(module_name, image))
+
+    def start_kernel_thread(self, image: Image, name: str, stack_size: int = 16 * PAGE_SIZE) -> Process:
+        """A ring-0 thread running `image` (already in the kernel half) on its own kernel stack."""
+        stack_base = self.kernel_space.reserve(stack_size)
+        frames = self.kernel_space.map_new(stack_base, stack_size, DATA)
+        process = Process(pid=self._next_pid, name=name, space=self.kernel_space.space, image=image, ring=0,
+                          frames=frames)
+        self._next_pid += 1
+        process.context = self.cpu.derive_context(self.ring0_context,
+                                                  {"rip": image.entry, "rsp": stack_base + stack_size - 8})
+        self.processes[process.pid] = process
+        self.scheduler.add(process)
+        return process
 
     def locate(self, address: int) -> tuple[str, int]:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
@@ -128,7 +158,8 @@ class Kernel:
         kernel_stack = self.machine.memory.alloc_frame()
         process = Process(pid=self._next_pid, name=name, space=space, image=image, ring=3,
                           parent=parent.pid if parent else 0,
-                          frames=frames + stack_frames + [kernel_stack])
+                          frames=frames + stack_frames + [kernel_stack],
+                          argument=argument.decode("utf-8", "replace"))
         self._next_pid += 1
         argument = argument[:MAX_ARGUMENT] + b"\0"
         stack_pointer = (stack_top - len(argument)) & ~0xF
@@ -181,6 +212,8 @@ class Kernel:
         if reason:
             self.log(f"pid {process.pid} {process.name}: {reason} -- killed")
         self._release(process)
+        if self.sensor is not None and process is self.sensor.process:
+            self.sensor.on_death(trap)
 
     def _release(self, process: Process) -> None:
         """Free what a finished process held; it stays as a zombie for its parent."""
@@ -189,19 +222,53 @@ class Kernel:
             if isinstance(handle, PipeEnd):
                 self.pipes.close_end(handle)
         process.files.clear()
-        for frame in process.frames + process.space.table_frames:
-            self.machine.memory.free_frame(frame)
-        process.frames = []
-        process.space.table_frames = []
+        if process.ring == 3:  # a kernel thread's stack stays mapped in the shared kernel half
+            for frame in process.frames + process.space.table_frames:
+                self.machine.memory.free_frame(frame)
+            process.frames = []
+            process.space.table_frames = []
         process.state = ZOMBIE
         process.context = None
         self.scheduler.remove(process)
 
     # --- hooks for drivers and services (extended by later layers) ------------------
 
-    def check_pipe_create(self, process: Process, name: str) -> int:
-        """0 to allow creating pipe `name`, or -errno to refuse (the sensor decides)."""
-        return 0
+    def pipe_event(self, process: Process, name: str):
+        """The IPC event for `process` creating named pipe `name`."""
+        parent = self.processes.get(process.parent)
+        depth, ancestor = 0, parent
+        while ancestor is not None:
+            depth += 1
+            ancestor = self.processes.get(ancestor.parent)
+        return ipc_event(name, process, f"/bin/{parent.name}" if parent else "/kernel",
+                         self.clock.cycles // 1000, depth)
+
+    def exec_event(self, parent: Process, name: str, argument: bytes):
+        """The PROCESS event for `parent` starting program `name`; None if there is no such program."""
+        path = userland_dir() / f"{name}.asm"
+        if not name.replace("_", "").isalnum() or name == "lib" or not path.is_file():
+            return None
+        code = assemble_user_program(path).code
+        command = f"{name} {argument.decode('utf-8', 'replace')}".strip()
+        return process_event(f"/bin/{name}", command, self._next_pid, f"/bin/{parent.name}", code)
+
+    def ask_sensor(self, event, then):
+        """Let the sensor judge `event` before the operation `then()` runs. The caller
+        blocks until the verdict; deny makes the call fail with -EACCES."""
+        if self.sensor is None:
+            return then()
+        self.sensor.submit(event)
+
+        def ready():
+            if event.verdict is None:
+                return None
+            if event.verdict == VERDICT_DENY:
+                return -errno.EACCES
+            return then()
+        result = ready()
+        if result is None:
+            raise Block(ready)
+        return result
 
     def read_file(self, path: str) -> bytes | None:
         """A file of the machine's disk, or None."""
@@ -253,13 +320,18 @@ class Kernel:
         if self._pending_bugcheck is not None:
             bugcheck, self._pending_bugcheck = self._pending_bugcheck, None
             raise bugcheck
-        if end.reason == SliceEnd.TRAP:
+        if end.reason == SliceEnd.TRAP and process.state != ZOMBIE:
             self.clock.advance(costs.TRAP)
             on_fault(self, process, end.trap)
             return
         if process.state != ZOMBIE:
             process.context = self.cpu.save_context()
-            if process.cpu_cycles > CPU_TIME_LIMIT:
+            if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
+                module, offset = self.locate(self.cpu.read("rip"))
+                raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
+            if process.state == BLOCKED:
+                process.cycles_since_block = 0
+            if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
                 self.kill(process, reason=f"CPU time limit exceeded ({process.instructions} instructions)")
 
     def _account(self, process: Process, retired_so_far: int) -> None:
@@ -269,6 +341,7 @@ class Kernel:
         self.clock.advance(delta)
         process.instructions += delta
         process.cpu_cycles += delta
+        process.cycles_since_block += delta
 
     # --- system calls ------------------------------------------------------------------
 
@@ -277,8 +350,9 @@ class Kernel:
         process = self.current
         cpu = self.cpu
         self._account(process, cpu.counter.retired)
-        self.clock.advance(costs.SYSCALL)
-        process.cpu_cycles += costs.SYSCALL
+        cost = costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL
+        self.clock.advance(cost)
+        process.cpu_cycles += cost
         number = cpu.read("rax")
         args = (cpu.read("rdi"), cpu.read("rsi"), cpu.read("rdx"), cpu.read("r10"), cpu.read("r8"), cpu.read("r9"))
         try:
@@ -294,11 +368,20 @@ class Kernel:
 
     # --- boot ----------------------------------------------------------------------------
 
+    def load_boot_drivers(self) -> None:
+        """Boot-start drivers: the sensor (skipped in safe mode: third-party drivers off)."""
+        if self.safe_mode:
+            self.log("safe mode: third-party drivers are not loaded")
+            return
+        self.sensor = SensorHost(self, self.model, self.sensor_build)
+        self.sensor.load()
+
     def boot(self) -> None:
-        """Start the kernel and init, run until idle. Raises Bugcheck if the machine dies."""
+        """Start the kernel, boot drivers and init, run until idle. Raises Bugcheck if the machine dies."""
         self.start()
+        self.load_boot_drivers()
         init = self.spawn_program("init")
         if init < 0:
             raise BadInput("userland/init.asm is missing")
-        self.log("init: started as pid 1 (ring 3)")
+        self.log(f"init: started as pid {init} (ring 3)")
         self.run()

@@ -28,6 +28,7 @@ class Process:
     space: AddressSpace
     image: Image | None
     ring: int = 3
+    argument: str = ""                       # the argument string it was started with
     parent: int = 0
     context: Any = None                      # the CPU's saved register context
     state: str = RUNNABLE
@@ -44,6 +45,7 @@ class Process:
     pending_result: int | None = None        # a blocked call's result, for rax on resume
     instructions: int = 0                    # instructions retired, for accounting
     cpu_cycles: int = 0                      # virtual CPU time charged to it
+    cycles_since_block: int = 0              # for the ring-0 watchdog
 
     def __str__(self) -> str:
         return f"{self.name}[{self.pid}]"

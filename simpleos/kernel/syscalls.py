@@ -156,7 +156,10 @@ def sys_spawn(k, p, name_ptr, argument_ptr, *_):
     optional argument string (0 for none) that it finds in rdi; returns its pid."""
     name = string_from_user(p.space, name_ptr, 64).decode("utf-8", "replace")
     argument = string_from_user(p.space, argument_ptr, 256) if argument_ptr else b""
-    return k.spawn_program(name, parent=p, argument=argument)
+    event = k.exec_event(p, name, argument)
+    if event is None:
+        return -errno.ENOENT
+    return k.ask_sensor(event, lambda: k.spawn_program(name, parent=p, argument=argument))
 
 
 def sys_pipe_create(k, p, name_ptr, *_):
@@ -164,15 +167,15 @@ def sys_pipe_create(k, p, name_ptr, *_):
     name = string_from_user(p.space, name_ptr, 256).decode("utf-8", "replace")
     if not name.startswith(PIPE_PREFIX) or len(name) == len(PIPE_PREFIX):
         return -errno.EINVAL
-    verdict = k.check_pipe_create(p, name)
-    if verdict:
-        return verdict
-    pipe = k.pipes.create(name, p.pid)
-    if pipe is None:
-        return -errno.EEXIST
-    fd = p.next_fd()
-    p.files[fd] = k.pipes.open_end(pipe)
-    return fd
+
+    def create():
+        pipe = k.pipes.create(name, p.pid)
+        if pipe is None:
+            return -errno.EEXIST
+        fd = p.next_fd()
+        p.files[fd] = k.pipes.open_end(pipe)
+        return fd
+    return k.ask_sensor(k.pipe_event(p, name), create)
 
 
 def sys_waitpid(k, p, pid, *_):
@@ -204,6 +207,16 @@ def sys_boot_complete(k, p, *_):
     return 0
 
 
+def _sensor_only(method: str):
+    """A kernel function exported to the sensor driver (its kapi imports)."""
+    def call(k, p, *args):
+        if k.sensor is None or p is not k.sensor.process:
+            return -errno.EPERM
+        return getattr(k.sensor, method)(p, *args[:3])
+    call.__doc__ = f"sensor_{method}: only the loaded sensor driver may call it (see kernel/sensor.py)."
+    return call
+
+
 SYSCALLS: dict[int, tuple[str, Callable]] = {
     0: ("read", sys_read),
     1: ("write", sys_write),
@@ -218,6 +231,10 @@ SYSCALLS: dict[int, tuple[str, Callable]] = {
     501: ("pipe_create", sys_pipe_create),
     502: ("waitpid", sys_waitpid),
     503: ("boot_complete", sys_boot_complete),
+    510: ("sensor_wait_event", _sensor_only("wait_event")),
+    511: ("sensor_verdict", _sensor_only("verdict")),
+    512: ("sensor_get_content", _sensor_only("get_content")),
+    513: ("sensor_log", _sensor_only("log")),
 }
 SYSCALL_NUMBERS = {name: number for number, (name, _) in SYSCALLS.items()}
 

@@ -57,7 +57,12 @@ class KernelSpace:
 
 
 def map_fresh_pages(space: AddressSpace, virtual: int, size: int, rights: int, content: bytes = b"") -> list[int]:
-    """Allocate frames for [virtual, virtual+size), copy `content` in, map them with `rights`."""
+    """Allocate frames for [virtual, virtual+size), copy `content` in, map them with `rights`.
+    Executable pages are padded with int3 (0xCC), not zeros: unicorn's translator
+    decodes zeros as `add [rax], al` and runs on into the next page, reporting a
+    fault there at the wrong RIP."""
+    if not rights & NO_EXECUTE:
+        content = content + b"\xcc" * (page_round_up(max(size, len(content))) - len(content))
     frames = []
     for offset in range(0, page_round_up(max(size, len(content))), PAGE_SIZE):
         frame = space.memory.alloc_frame()

@@ -20,6 +20,7 @@ from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC
 from unicorn import x86_const as X
 
 from . import decode
+from .exception_state import clear_old_exception
 from .gdt import gdt_bytes
 from .icount import InstructionCounter
 from .layout import GDT_PHYS, KERNEL_DATA_SELECTOR, phys_to_virt
@@ -123,6 +124,7 @@ class CPU:
         """Resume a saved context, in address space `cr3` (default: the saved one).
         CR3 is always rewritten so the TLB is flushed: unicorn's context_restore
         alone keeps the previous address space's translations."""
+        clear_old_exception(context)  # see exception_state.py: else the next #PF becomes a #DF
         self.uc.context_restore(context)
         self.uc.reg_write(X.UC_X86_REG_CR3, cr3 if cr3 is not None else self.uc.reg_read(X.UC_X86_REG_CR3))
 
@@ -162,7 +164,9 @@ class CPU:
         return SliceEnd(SliceEnd.HALT, retired)
 
     def request_stop(self) -> None:
-        """End the current slice after the system call being handled."""
+        """End the current slice right after the system call being handled.
+        (Stopping inside the hook leaves QEMU's old_exception set; restore_context
+        clears it, see exception_state.py.)"""
         self._stop_requested = True
         self.uc.emu_stop()
 
@@ -229,6 +233,6 @@ class CPU:
         if not fetch and code_walk.physical is not None:
             page_left = 0x1000 - (rip & 0xFFF)
             code = self.memory.read(code_walk.physical, min(16, page_left))
-            write = decode.access_writes_memory(code, rip)
+            write = decode.fault_was_write(code, rip, address, self.read)
         return space.walk(address).error_code(write=write, user=user, fetch=fetch)
 

@@ -27,12 +27,46 @@ def disassemble(code: bytes, address: int, count: int = 0) -> list[tuple[int, in
     return [(i.address, i.size, i.mnemonic, i.op_str) for i in _disassembler().disasm(code, address, count)]
 
 
-def access_writes_memory(code: bytes, address: int) -> bool:
-    """Does the first instruction in `code` write to memory?"""
+def fault_was_write(code: bytes, address: int, fault_address: int, register) -> bool:
+    """Did the instruction at `address` fault on a *write* to `fault_address`?
+
+    An instruction may read one place and write another (push [rbx], movsb,
+    call [rax]); the #PF error code must describe the access that faulted.
+    So: work out every range the instruction writes (explicit memory
+    operands marked as written, the stack slot of push/call, the [rdi]
+    destination of string moves) and check whether the fault is inside one.
+    `register(name)` reads a register of the faulting context.
+    """
     for insn in _disassembler().disasm(code, address, 1):
-        if insn.mnemonic in _IMPLICIT_STACK_WRITERS or insn.mnemonic.startswith(_STRING_WRITERS):
-            return True
+        ranges = []
+        if insn.mnemonic in _IMPLICIT_STACK_WRITERS:
+            ranges.append((register("rsp") - 8, 8))
+        if insn.mnemonic.startswith(_STRING_WRITERS):
+            ranges.append((register("rdi"), max(op.size for op in insn.operands) if insn.operands else 8))
         for operand in insn.operands:
             if operand.type == x86_const.X86_OP_MEM and operand.access & capstone.CS_AC_WRITE:
-                return True
+                ranges.append((_effective_address(insn, operand, register), operand.size or 8))
+        # CR2 is the first byte of the access that faulted, so it lies inside the range.
+        return any(start <= fault_address < start + size for start, size in ranges)
     return False
+
+
+def _effective_address(insn, operand, register) -> int:
+    """base + index * scale + displacement of a memory operand (RIP-relative included)."""
+    mem = operand.mem
+    value = mem.disp
+    if mem.base != 0:
+        name = insn.reg_name(mem.base)
+        value += insn.address + insn.size if name == "rip" else register(_full_register(name))
+    if mem.index != 0:
+        value += register(_full_register(insn.reg_name(mem.index))) * mem.scale
+    return value & ((1 << 64) - 1)
+
+
+def _full_register(name: str) -> str:
+    """The 64-bit register a sub-register belongs to ('eax' -> 'rax', 'r8d' -> 'r8')."""
+    if name.startswith("r") and name[1:].rstrip("dwb").isdigit():
+        return name.rstrip("dwb")
+    table = {"eax": "rax", "ebx": "rbx", "ecx": "rcx", "edx": "rdx", "esi": "rsi", "edi": "rdi",
+             "ebp": "rbp", "esp": "rsp"}
+    return table.get(name, name)

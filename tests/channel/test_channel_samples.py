@@ -57,11 +57,13 @@ def test_bad_file_is_the_good_one_plus_instance_291003():
     assert template_validate(bad) == [] and abi_validate(bad)
 
 
-def test_process_file_denies_the_beacon():
+def test_process_file_reports_the_beacon():
+    # notify, not deny: the beacon must start so that channel 291 visibly blocks its pipe
     cf = parse((SAMPLES / "C-00000292-process.sys").read_bytes())
     assert (cf.channel, cf.template_type, cf.field_count) == (292, PROCESS.number, 8)
-    deny = [i for i in cf.instances if i.action_name == "deny"]
-    assert deny and deny[0].criteria[0].value == b"/bin/beacon" and deny[0].criteria[0].kind_name == "prefix"
+    rule = next(i for i in cf.instances if i.instance_id == 292001)
+    assert rule.action_name == "notify"
+    assert rule.criteria[0].value == b"/bin/beacon" and rule.criteria[0].kind_name == "prefix"
 
 
 def test_sample_names_follow_the_convention():

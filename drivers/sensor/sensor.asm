@@ -1,0 +1,377 @@
+; sensor.asm -- "sensor.sys", the security sensor driver of SimpleOS.
+;
+; This is the csagent.sys of our story. It waits for events from the kernel
+; (a process is about to start; a named pipe is about to be created), turns
+; each event into an array of *inputs*, and runs its *content interpreter*
+; over the rules of the channel files the kernel handed it at start-up. The
+; first rule that says "deny" blocks the operation.
+;
+; One source, two placements. The kernel's loader decides where it runs:
+;   monolithic: ring 0, in the kernel half, as a kernel thread;
+;   microkernel: ring 3, in its own address space, as a server process.
+; The driver never names a system-call number: it calls the kernel only
+; through its import table (the `import_*` slots in .data). The loader fills
+; the slots: at ring 0 with the kernel's entry stubs, at ring 3 with syscall
+; thunks mapped into the process (kernel/kapi.asm). Same code, different
+; blast radius.
+;
+; Defines supplied by the loader (drivers/sensor/manifest.toml, kernel/drivers.py):
+;   IPC_INPUTS       20   inputs the integration code supplies for an IPC event
+;   PROCESS_INPUTS    8   ... for a PROCESS event
+;   IPC_STRING_MASK       bit i set: IPC input i is a string (pointer), else an integer
+;   PROCESS_STRING_MASK   the same for PROCESS inputs
+;   BOUNDS_CHECK      0/1 the runtime check CrowdStrike added after 19 July 2024
+;
+; Register conventions: System V (args in rdi, rsi, rdx; result in rax;
+; rbx, rbp, r12-r15 preserved by callees).
+
+TEMPLATE_PROCESS = 1
+TEMPLATE_IPC = 2
+VERDICT_ALLOW = 0
+VERDICT_DENY = 1
+VERDICT_NOTIFY = 2
+ACTION_DENY = 1
+KIND_WILDCARD = 0
+KIND_STRING_EQUALS = 1
+KIND_STRING_PREFIX = 2
+KIND_INT_EQUALS = 3
+CHANNEL_MAGIC = 0xAAAAAAAA
+HEADER_SIZE = 40
+EVENT_HEADER_SIZE = 24          ; type, handle, field count; then the fields
+EVENT_BUFFER_SIZE = 4096
+CONTENT_AREA_SIZE = 65536
+MAX_CONTENT_FILES = 32
+
+; ---------------------------------------------------------------------------
+; sensor_main -- the driver's entry point: load content, then serve events.
+; ---------------------------------------------------------------------------
+_start:
+sensor_main:
+    lea rdi, [rip + msg_started]
+    call qword ptr [rip + import_log]
+    call load_content
+
+sensor_event_loop:
+    ; Wait for the next event. The kernel writes it into event_buffer:
+    ;   +0 template type (1 PROCESS, 2 IPC)   +8 the kernel's event handle
+    ;   +16 number of fields                  +24 the fields, 8 bytes each:
+    ;   a string field holds the string's offset in this buffer, an integer
+    ;   field holds the integer.
+    lea rdi, [rip + event_buffer]
+    mov rsi, EVENT_BUFFER_SIZE
+    call qword ptr [rip + import_wait_event]   ; rax = the event's template type
+    cmp rax, TEMPLATE_IPC
+    je .Lipc_event
+    cmp rax, TEMPLATE_PROCESS
+    je .Lprocess_event
+    jmp sensor_event_loop           ; unknown event: nothing to say
+
+.Lipc_event:
+    call build_ipc_inputs
+    mov edi, TEMPLATE_IPC
+    lea rsi, [rip + ipc_context]    ; rsi = inputs (the array starts the context)
+    mov edx, IPC_INPUTS             ; rdx = how many inputs there are
+    call interpret
+    jmp .Lreport
+
+.Lprocess_event:
+    call build_process_inputs
+    mov edi, TEMPLATE_PROCESS
+    lea rsi, [rip + process_inputs]
+    mov edx, PROCESS_INPUTS
+    call interpret
+
+.Lreport:
+    ; rax = verdict, rdx = id of the rule that decided (0 if none)
+    mov rdi, rax
+    mov rsi, rdx
+    mov rdx, [rip + event_buffer + 8]   ; the event handle, so the kernel knows which event
+    call qword ptr [rip + import_verdict]
+    jmp sensor_event_loop
+
+; ---------------------------------------------------------------------------
+; The integration code: from an event to the inputs array.
+; ---------------------------------------------------------------------------
+
+; build_ipc_inputs -- fill ipc_context: IPC_INPUTS inputs, then the event handle.
+;
+; struct ipc_context {            <- what the interpreter gets a pointer to
+;     u64 inputs[IPC_INPUTS];     20 inputs: pointers to strings, or integers
+;     u64 event_handle;           the kernel's handle of this event
+; };
+; The array ends where the context's inputs end: the 8 bytes after
+; inputs[19] are the event handle, an opaque kernel address. Nothing stops
+; a reader of inputs[20] from getting it -- that is the bug of 19 July.
+build_ipc_inputs:
+    lea rsi, [rip + event_buffer]   ; rsi = the event message
+    lea rdi, [rip + ipc_context]    ; rdi = inputs[0]
+    mov r8, IPC_STRING_MASK         ; r8 = which inputs are strings
+    xor ecx, ecx                    ; rcx = input index
+.Lipc_next_input:
+    cmp rcx, IPC_INPUTS
+    jae .Lipc_inputs_done
+    mov rax, [rsi + EVENT_HEADER_SIZE + rcx*8]   ; the field as the kernel sent it
+    bt r8, rcx                      ; a string field?
+    jnc .Lipc_store
+    add rax, rsi                    ; yes: offset -> pointer to the string
+.Lipc_store:
+    mov [rdi + rcx*8], rax          ; inputs[rcx] = the input
+    inc rcx
+    jmp .Lipc_next_input
+.Lipc_inputs_done:
+    mov rax, [rsi + 8]
+    mov [rip + ipc_event_handle], rax   ; right after the last input (see .data)
+    ret
+
+; build_process_inputs -- fill process_inputs[PROCESS_INPUTS] the same way.
+build_process_inputs:
+    lea rsi, [rip + event_buffer]
+    lea rdi, [rip + process_inputs]
+    mov r8, PROCESS_STRING_MASK
+    xor ecx, ecx
+.Lprocess_next_input:
+    cmp rcx, PROCESS_INPUTS
+    jae .Lprocess_inputs_done
+    mov rax, [rsi + EVENT_HEADER_SIZE + rcx*8]
+    bt r8, rcx
+    jnc .Lprocess_store
+    add rax, rsi
+.Lprocess_store:
+    mov [rdi + rcx*8], rax
+    inc rcx
+    jmp .Lprocess_next_input
+.Lprocess_inputs_done:
+    ret
+
+; ---------------------------------------------------------------------------
+; Content loading: ask the kernel for each channel file, keep the good ones.
+; ---------------------------------------------------------------------------
+
+; load_content -- copy every channel file into content_area; remember where
+; each one starts (content_files[]) unless its header is unusable.
+load_content:
+    push r12
+    push r13
+    push r14
+    xor r12d, r12d                  ; r12 = index of the file to ask for
+    lea r13, [rip + content_area]   ; r13 = where the next file goes
+.Lload_next:
+    lea r14, [rip + content_area + CONTENT_AREA_SIZE]
+    sub r14, r13                    ; r14 = room left
+    mov rdi, r12
+    mov rsi, r13
+    mov rdx, r14
+    call qword ptr [rip + import_get_content]   ; rax = bytes copied, 0 = no more
+    test rax, rax
+    jle .Lload_done
+    ; The header must start with the magic and say format version 1.
+    cmp rax, HEADER_SIZE
+    jb .Lload_reject
+    mov ecx, [r13]
+    cmp ecx, CHANNEL_MAGIC
+    jne .Lload_reject
+    cmp word ptr [r13 + 4], 1
+    jne .Lload_reject
+    mov rcx, [rip + content_count]
+    cmp rcx, MAX_CONTENT_FILES
+    jae .Lload_done
+    lea rdx, [rip + content_files]
+    mov [rdx + rcx*8], r13          ; content_files[count] = this file
+    inc rcx
+    mov [rip + content_count], rcx
+    add r13, rax                    ; next file goes after this one,
+    add r13, 7                      ; 8-byte aligned
+    and r13, -8
+    jmp .Lload_skip
+.Lload_reject:
+    lea rdi, [rip + msg_rejected]
+    call qword ptr [rip + import_log]
+.Lload_skip:
+    inc r12
+    jmp .Lload_next
+.Lload_done:
+    pop r14
+    pop r13
+    pop r12
+    ret
+
+; ---------------------------------------------------------------------------
+; The content interpreter.
+; ---------------------------------------------------------------------------
+
+; interpret -- run every rule of every loaded file of this template type.
+;   in:  edi = template type, rsi = inputs, rdx = number of inputs supplied
+;   out: rax = verdict (ALLOW, DENY or NOTIFY), rdx = deciding rule's id
+; The first matching "deny" rule wins at once; otherwise a matching
+; "notify" rule makes the verdict NOTIFY.
+interpret:
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    mov ebp, edi                    ; rbp = template type
+    mov r14, rsi                    ; r14 = inputs   (used by match_instance)
+    mov r15, rdx                    ; r15 = number of inputs supplied
+    mov qword ptr [rip + verdict], VERDICT_ALLOW
+    mov qword ptr [rip + verdict_rule], 0
+    xor ebx, ebx                    ; rbx = index into content_files
+.Lnext_file:
+    cmp rbx, [rip + content_count]
+    jae .Linterpret_done
+    lea rax, [rip + content_files]
+    mov r12, [rax + rbx*8]          ; r12 = this channel file
+    inc rbx
+    movzx eax, word ptr [r12 + 8]   ; the file's template type
+    cmp eax, ebp
+    jne .Lnext_file
+    mov r13d, [r12 + 12]            ; r13 = instance count
+    lea rdi, [r12 + HEADER_SIZE]    ; rdi = first instance
+.Lnext_instance:
+    test r13, r13
+    jz .Lnext_file
+    dec r13
+    mov [rip + current_instance], rdi
+    call match_instance             ; rax = 1 if it matched; rdx = next instance
+    mov rdi, rdx
+    test rax, rax
+    jz .Lnext_instance
+    mov rcx, [rip + current_instance]
+    mov eax, [rcx]                  ; the rule's id
+    cmp byte ptr [rcx + 4], ACTION_DENY
+    je .Ldeny
+    cmp qword ptr [rip + verdict], VERDICT_NOTIFY
+    je .Lnext_instance              ; keep the first notify rule
+    mov qword ptr [rip + verdict], VERDICT_NOTIFY
+    mov [rip + verdict_rule], rax
+    jmp .Lnext_instance
+.Ldeny:
+    mov qword ptr [rip + verdict], VERDICT_DENY
+    mov [rip + verdict_rule], rax
+.Linterpret_done:
+    mov rax, [rip + verdict]
+    mov rdx, [rip + verdict_rule]
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
+
+; match_instance -- does one template instance (rule) match the inputs?
+;   in:  rdi = the instance; r14 = inputs; r15 = inputs supplied
+;   out: rax = 1 if every criterion matches, else 0; rdx = the next instance
+; Criterion i is tested against inputs[i]. A wildcard matches anything and
+; its input is NOT read -- which is why a rule set with a wildcard in field
+; 21 never touched the missing 21st input, for months.
+match_instance:
+    push rbx
+    push r12
+    push r13
+    movzx r12d, word ptr [rdi + 6]  ; r12 = criteria count (the header's field_count)
+    lea r8, [rdi + 8]               ; r8 = the first criterion
+    xor ecx, ecx                    ; rcx = criterion index i
+    mov ebx, 1                      ; rbx = "still matching"
+.Lnext_criterion:
+    cmp rcx, r12
+    jae .Lmatch_done
+    movzx eax, byte ptr [r8]        ; kind
+    movzx edx, word ptr [r8 + 2]    ; length of the value
+    lea r13, [r8 + 4 + rdx]         ; r13 = the criterion after this one
+    test ebx, ebx                   ; already failed: just walk to the end
+    jz .Lcriterion_done
+    cmp eax, KIND_WILDCARD
+    je .Lcriterion_done             ; wildcard: match, and never read inputs[i]
+.if BOUNDS_CHECK
+    cmp rcx, r15                    ; the fix: is there an input i at all?
+    jb .Lin_bounds
+    xor ebx, ebx                    ; no: this rule cannot match; say so
+    push rcx
+    push r8
+    lea rdi, [rip + msg_out_of_bounds]
+    call qword ptr [rip + import_log]
+    pop r8
+    pop rcx
+    jmp .Lcriterion_done
+.Lin_bounds:
+.endif
+    mov r9, [r14 + rcx*8]           ; r9 = inputs[i]   <-- i == 20 reads past the array
+    cmp eax, KIND_INT_EQUALS
+    je .Lcompare_integer
+    ; String criterion: r9 must point at a NUL-terminated string.
+    lea rsi, [r8 + 4]               ; rsi = the rule's value
+    mov rdi, r9                     ; rdi = the input string
+    call compare_string             ; eax = kind; edx = length -> rax = 1 if it matches
+    mov ebx, eax
+    jmp .Lcriterion_done
+.Lcompare_integer:
+    xor ebx, ebx
+    cmp r9, [r8 + 4]
+    sete bl
+.Lcriterion_done:
+    mov r8, r13
+    inc rcx
+    jmp .Lnext_criterion
+.Lmatch_done:
+    mov eax, ebx
+    mov rdx, r8                     ; the next instance starts after the last criterion
+    pop r13
+    pop r12
+    pop rbx
+    ret
+
+; compare_string -- compare an input string with a rule's value.
+;   in:  rdi = input string (NUL-terminated), rsi = value, edx = value length,
+;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX
+;   out: rax = 1 if the input equals (or starts with) the value, else 0
+; Preserves rcx, r8, r9.
+compare_string:
+    push rcx
+    mov r10d, eax                   ; r10 = kind
+    xor ecx, ecx                    ; rcx = position
+.Lcompare_next:
+    cmp ecx, edx
+    jae .Lcompare_end_of_value
+    movzx eax, byte ptr [rdi + rcx] ; a byte of the input   <-- a bad pointer faults here
+    cmp al, byte ptr [rsi + rcx]
+    jne .Lcompare_differs
+    inc ecx
+    jmp .Lcompare_next
+.Lcompare_end_of_value:
+    cmp r10d, KIND_STRING_PREFIX    ; a prefix only needs the value's bytes
+    je .Lcompare_same
+    cmp byte ptr [rdi + rcx], 0     ; equals: the input must end here too
+    jne .Lcompare_differs
+.Lcompare_same:
+    mov eax, 1
+    pop rcx
+    ret
+.Lcompare_differs:
+    xor eax, eax
+    pop rcx
+    ret
+
+.data
+; The import table: the loader writes the address of each kernel function here.
+import_wait_event:   .quad 0    ; wait_event(buffer, size) -> template type
+import_verdict:      .quad 0    ; verdict(verdict, rule id, event handle)
+import_get_content:  .quad 0    ; get_content(index, buffer, size) -> bytes, 0 = no more
+import_log:          .quad 0    ; log(message)
+
+msg_started:         .asciz "sensor: started, loading content"
+msg_rejected:        .asciz "sensor: a content file has a bad header: ignored"
+msg_out_of_bounds:   .asciz "sensor: bounds check: a rule reads an input the sensor does not supply; rule skipped"
+
+.balign 8
+verdict:             .quad 0
+verdict_rule:        .quad 0
+current_instance:    .quad 0
+content_count:       .quad 0
+content_files:       .space MAX_CONTENT_FILES * 8
+process_inputs:      .space PROCESS_INPUTS * 8
+ipc_context:         .space IPC_INPUTS * 8      ; u64 inputs[IPC_INPUTS] ...
+ipc_event_handle:    .quad 0                     ; ... then the event handle
+event_buffer:        .space EVENT_BUFFER_SIZE
+content_area:        .space CONTENT_AREA_SIZE

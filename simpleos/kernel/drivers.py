@@ -1,0 +1,93 @@
+"""The driver loader: read a driver's manifest, assemble it for its placement, bind its imports.
+
+Where a driver runs is not the driver's decision: the isolation model says
+ring 0 (kernel half, kernel thread) or ring 3 (own process). The loader then
+assembles the same source at the right base and fills its import table
+(the `import_NAME` slots) with the addresses of the matching `kapi_NAME`
+stubs (kernel/kapi.asm) mapped where that ring can call them.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..assembler import Image, assemble, read_source
+from ..channel.templates import IPC, PROCESS
+from ..errors import BadInput
+from ..machine.layout import USER_TEXT_BASE
+from ..resources import drivers_dir
+from .events import string_mask
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+IMPORT_PREFIX = "import_"
+KAPI_PREFIX = "kapi_"
+
+
+@dataclass
+class DriverManifest:
+    """What drivers/NAME/manifest.toml says."""
+    name: str
+    source: Path
+    start: str
+    templates: list[int]
+    builds: dict[str, dict[str, int]] = field(default_factory=dict)
+    description: str = ""
+
+
+def read_manifest(driver: str) -> DriverManifest:
+    """The manifest of drivers/<driver>/."""
+    folder = drivers_dir() / driver
+    try:
+        raw = tomllib.loads((folder / "manifest.toml").read_text())
+    except FileNotFoundError:
+        raise BadInput(f"no driver named {driver!r} (no {folder}/manifest.toml)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{folder}/manifest.toml: {error}") from None
+    return DriverManifest(name=raw["name"], source=folder / raw["source"], start=raw.get("start", "demand"),
+                          templates=list(raw.get("templates", [])), builds=dict(raw.get("builds", {})),
+                          description=raw.get("description", ""))
+
+
+def driver_defines(manifest: DriverManifest, build: str) -> dict[str, int]:
+    """Assembler defines for a build: the sensor ABI constants plus the build's own switches."""
+    if build not in manifest.builds:
+        known = ", ".join(sorted(manifest.builds))
+        raise BadInput(f"{manifest.name} has no build {build!r} (builds: {known})")
+    defines = {
+        "IPC_INPUTS": IPC.inputs_supplied,
+        "PROCESS_INPUTS": PROCESS.inputs_supplied,
+        "IPC_STRING_MASK": string_mask(IPC),
+        "PROCESS_STRING_MASK": string_mask(PROCESS),
+    }
+    defines.update({key: int(value) for key, value in manifest.builds[build].items()})
+    return defines
+
+
+def assemble_driver(manifest: DriverManifest, build: str, base: int) -> Image:
+    """The driver's image, assembled to run at `base`."""
+    source, origins = read_source(manifest.source)
+    return assemble(source, base, manifest.name, driver_defines(manifest, build), origins)
+
+
+def driver_size(manifest: DriverManifest, build: str) -> int:
+    """How many bytes the driver needs (to reserve its place before the real assembly)."""
+    return len(assemble_driver(manifest, build, USER_TEXT_BASE).code)
+
+
+def bind_imports(image: Image, kapi: Image) -> Image:
+    """Fill every import_NAME slot of `image` with the address of kapi_NAME in `kapi`."""
+    code = bytearray(image.code)
+    for symbol, address in image.symbols.items():
+        if not symbol.startswith(IMPORT_PREFIX):
+            continue
+        function = KAPI_PREFIX + symbol[len(IMPORT_PREFIX):]
+        if function not in kapi.symbols:
+            raise BadInput(f"{image.name} imports {symbol[len(IMPORT_PREFIX):]!r}, which the kernel does not export")
+        offset = address - image.base
+        code[offset:offset + 8] = kapi.symbols[function].to_bytes(8, "little")
+    return Image(image.name, image.base, bytes(code), image.data_offset, dict(image.symbols))

@@ -1,0 +1,93 @@
+"""Security events: what the kernel tells the sensor about, and how it is encoded.
+
+An event is a template type (1 PROCESS, 2 IPC) plus the values of the fields
+the sensor is compiled to receive (channel/templates.py: 8 for PROCESS, 20
+for IPC). encode() lays it out as the message the sensor's integration code
+reads: type, handle, field count, then one 8-byte slot per field (an
+integer, or the offset of a NUL-terminated string in the message), then the
+strings. Building events is the kernel's job; judging them is the sensor's.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from ..channel.templates import IPC, PROCESS
+
+# Event handles are kernel addresses of the kernel's event objects: opaque to
+# the sensor and never mapped into its view. The first one, ...0074, is the
+# READ_ADDRESS of the 19 July 2024 crash dumps.
+EVENT_HANDLE_BASE = 0xFFFF840500000074
+EVENT_HANDLE_STRIDE = 0x100
+
+VERDICT_ALLOW, VERDICT_DENY, VERDICT_NOTIFY = 0, 1, 2
+VERDICT_NAMES = {VERDICT_ALLOW: "allow", VERDICT_DENY: "deny", VERDICT_NOTIFY: "notify"}
+
+
+@dataclass
+class SensorEvent:
+    """One event waiting for (or given) the sensor's verdict."""
+    template_type: int
+    values: list                      # one value per supplied input (str or int)
+    subject: str                      # e.g. the pipe name or the image path, for messages
+    sequence: int = 0
+    verdict: int | None = None        # set when the sensor (or a fail-open policy) answers
+    rule: int = 0
+    examined: bool = True             # False when no sensor looked at it
+
+    @property
+    def handle(self) -> int:
+        """The kernel's handle of this event (an unmapped kernel address)."""
+        return EVENT_HANDLE_BASE + self.sequence * EVENT_HANDLE_STRIDE
+
+    @property
+    def kind(self) -> str:
+        """'IPC' or 'PROCESS'."""
+        return "IPC" if self.template_type == IPC.number else "PROCESS"
+
+
+def image_hash_prefix(code: bytes) -> str:
+    """The first 16 hex digits of the SHA-256 of a program image."""
+    return hashlib.sha256(code).hexdigest()[:16]
+
+
+def ipc_event(pipe_name: str, creator, parent_image: str, start_time: int, depth: int) -> SensorEvent:
+    """A named pipe is about to be created by `creator` (a Process)."""
+    image = f"/bin/{creator.name}"
+    code = creator.image.code if creator.image else b""
+    values = [pipe_name, image, creator.pid, f"{creator.name} {creator.argument}".strip(), parent_image,
+              "SYSTEM", 0, 0x4000, 3, 0, 255, 65536, 65536, 50, "S-1-5-18", 0, start_time,
+              image_hash_prefix(code), "SimpleOS", depth]
+    assert len(values) == IPC.inputs_supplied
+    return SensorEvent(IPC.number, values, pipe_name)
+
+
+def process_event(image_path: str, name: str, pid: int, parent_image: str, code: bytes) -> SensorEvent:
+    """Program `image_path` is about to start."""
+    values = [image_path, name, pid, parent_image, "SYSTEM", 0x4000, image_hash_prefix(code), "SimpleOS"]
+    assert len(values) == PROCESS.inputs_supplied
+    return SensorEvent(PROCESS.number, values, image_path)
+
+
+def encode(event: SensorEvent) -> bytes:
+    """The event message as the sensor reads it (see drivers/sensor/sensor.asm)."""
+    count = len(event.values)
+    header_size = 24 + 8 * count
+    slots, strings = [], b""
+    for value in event.values:
+        if isinstance(value, str):
+            slots.append(header_size + len(strings))
+            strings += value.encode("utf-8") + b"\0"
+        else:
+            slots.append(value & ((1 << 64) - 1))
+    words = [event.template_type, event.handle, count] + slots
+    return b"".join(w.to_bytes(8, "little") for w in words) + strings
+
+
+def string_mask(template) -> int:
+    """Bit i set when supplied input i is a string (the sensor's compile-time table)."""
+    mask = 0
+    for f in template.fields[:template.inputs_supplied]:
+        if f.is_string:
+            mask |= 1 << f.index
+    return mask

@@ -1,0 +1,54 @@
+"""A repair for one piece of hidden CPU state that unicorn leaves stale.
+
+QEMU (inside unicorn) remembers the exception being delivered in
+`env->old_exception`, to turn a fault during delivery into a double fault
+(#DF) and then a triple fault (reset). It clears it when delivery
+completes -- but unicorn hands every exception to our hook and never
+delivers it, so the field keeps its value. The next #PF or #GP after a
+resumed context then arrives as #DF, and the one after that stops the CPU
+silently. Seen here: a process preempted once reported #DF for a plain
+page fault.
+
+There is no register for the field, so its offset inside a saved context is
+found once by experiment (raise #DE and see which 4 bytes went from -1 to
+0), and every context is given old_exception = -1 before it is
+resumed. Mechanism only: no policy.
+"""
+from __future__ import annotations
+
+import ctypes
+from functools import lru_cache
+
+from unicorn import UC_ARCH_X86, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
+
+_NONE = (-1).to_bytes(4, "little", signed=True)
+
+
+def _context_after(code: bytes) -> bytes:
+    """Bytes of a saved context after `code` raised an exception caught by a hook."""
+    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    uc.mem_map(0x1000, 0x2000)
+    uc.mem_write(0x1000, code)
+    uc.hook_add(UC_HOOK_INTR, lambda u, n, d: u.emu_stop())
+    try:
+        uc.emu_start(0x1000, 0x1000 + len(code), count=10)
+    except UcError:
+        pass
+    return bytes(uc.context_save())
+
+
+@lru_cache(maxsize=1)
+def old_exception_offset() -> int | None:
+    """Offset of env->old_exception in a unicorn x86-64 context, or None if not found."""
+    fresh = bytes(Uc(UC_ARCH_X86, UC_MODE_64).context_save())
+    divide_error = _context_after(bytes.fromhex("31c9f7f1"))   # xor ecx,ecx; div ecx -> #DE (vector 0)
+    candidates = [offset for offset in range(0, len(fresh) - 3, 4)
+                  if fresh[offset:offset + 4] == _NONE and divide_error[offset:offset + 4] == bytes(4)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def clear_old_exception(context) -> None:
+    """Set old_exception = -1 inside a saved unicorn context (in place)."""
+    offset = old_exception_offset()
+    if offset is not None:
+        ctypes.memmove(context.context.value + offset, _NONE, 4)
