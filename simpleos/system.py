@@ -1,8 +1,11 @@
-"""One boot of one machine, and the report of it: what the CLI and tests call.
+"""The boot manager and the report: power on, boot (again and again), say how it went.
 
-Ties a machine home (directory + disk) to a Machine and a Kernel, boots it,
-and turns the outcome into the record of docs/cli.md (JSON fields included).
-Policy stays in kernel/; this file only assembles the pieces and reports.
+This is what the CLI and tests call. Per power-on it reads the boot-status
+flag, picks normal or safe mode (or automatic repair), runs one Kernel on a
+fresh Machine over the persistent disk, and on a bugcheck paints the blue
+screen, writes the crash dump and resets -- up to --max-boots times. The
+result is the record of docs/cli.md. Policy about faults stays in kernel/
+and isolation/; this file sequences boots.
 """
 from __future__ import annotations
 
@@ -11,11 +14,35 @@ from pathlib import Path
 from typing import Callable
 
 from .home import create_disk, disk_image_path, machine_dir, open_disk
+from .isolation import model_named
+from .kernel import bootstatus, crashdump
+from .kernel.bluescreen import blue_screen
 from .kernel.bugcheck import Bugcheck
+from .kernel.content import deliver_update
 from .kernel.install import default_files, install_defaults, is_installed
-from .kernel.kernel import Kernel
+from .kernel.kernel import Kernel, assemble_user_program
 from .kernel.proc import ZOMBIE
+from .kernel.recovery import RecoveryConsole
 from .machine.machine import Machine
+
+AUTO_REPAIR_AFTER = 2      # failed boots in a row before automatic repair starts
+
+
+@dataclass
+class BootOptions:
+    """Everything `simpleos boot` can be told (docs/cli.md)."""
+    machine: str | None = None
+    fresh: bool = False
+    model: str = "monolithic"
+    channels: list[str] = field(default_factory=list)
+    safe_mode: bool = False
+    exec_commands: str | None = None
+    interactive: bool = False
+    max_boots: int = 3
+    seed: int = 0
+    sensor_build: str = "original"
+    auto_repair: bool = False
+    echo: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -26,6 +53,7 @@ class BootRecord:
     outcome: str = "up"                  # "up" | "bugcheck"
     bugcheck: Bugcheck | None = None
     dump: str | None = None
+    virtual_ms: float = 0.0              # how long this boot ran, in virtual time
 
     def to_json(self) -> dict:
         """The boot object of docs/cli.md."""
@@ -40,12 +68,23 @@ class BootRecord:
 
 @dataclass
 class Session:
-    """A powered-on machine with its kernel, on a machine home."""
+    """A machine home and what happened to it across this run's boots."""
     home: Path
-    machine: Machine
-    kernel: Kernel
     fs: object
+    options: BootOptions
     boots: list[BootRecord] = field(default_factory=list)
+    machine: Machine | None = None
+    kernel: Kernel | None = None
+    verdict: str = "up"
+    manual_steps: int = 0
+    last_console: RecoveryConsole | None = None
+    sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
+                                                         "rejected": [], "detections": 0})
+
+    def to_json(self) -> dict:
+        """The boot object of docs/cli.md."""
+        return {"model": self.options.model, "verdict": self.verdict,
+                "boots": [b.to_json() for b in self.boots], "sensor": dict(self.sensor_totals)}
 
     def close(self) -> None:
         """Detach the disk."""
@@ -67,27 +106,138 @@ def open_home(directory: str | Path | None, fresh: bool = False):
     return home, fs
 
 
-def paint_bugcheck(kernel: Kernel, bugcheck: Bugcheck) -> None:
-    """Show the stop on the console."""
-    kernel.log(f"{bugcheck.headline()}")
-    kernel.log(f"*** {bugcheck.where()} -- the machine has stopped (bugcheck)")
+def boot(directory=None, *, fresh: bool = False, seed: int = 0, echo=None, **options) -> Session:
+    """Power on and boot (see BootOptions); the Session says what happened."""
+    return boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options))
 
 
-def boot(directory=None, *, fresh: bool = False, seed: int = 0,
-         echo: Callable[[str], None] | None = None) -> Session:
-    """Power on and boot once; the session's last BootRecord says how it ended."""
-    home, fs = open_home(directory, fresh)
-    machine = Machine(echo=echo)
-    kernel = Kernel(machine, seed=seed, fs=fs)
-    session = Session(home, machine, kernel, fs)
-    record = BootRecord(index=1)
+def boot_with(options: BootOptions) -> Session:
+    """Boot up to options.max_boots times, until the machine is up or left in safe mode."""
+    model_named(options.model)  # unknown model: bad input before anything happens
+    home, fs = open_home(options.machine, options.fresh)
+    session = Session(home, fs, options)
+    try:
+        for path in options.channels:
+            _deliver_host_file(fs, path)
+        _boot_loop(session)
+    except BaseException:
+        fs.close()
+        raise
+    return session
+
+
+def _deliver_host_file(fs, path: str) -> None:
+    """--channel FILE: the same as `simpleos push FILE`."""
+    from .commands.push import read_host_file
+    source = Path(path)
+    deliver_update(fs, source.name, read_host_file(source))
+
+
+def _boot_loop(session: Session) -> None:
+    options = session.options
+    safe_requested = options.safe_mode
+    say = options.echo or (lambda line: None)
+    for index in range(1, max(1, options.max_boots) + 1):
+        failed = bootstatus.failed_boots(session.fs)
+        if options.auto_repair and failed >= AUTO_REPAIR_AFTER:
+            say(f"boot manager: {failed} boots in a row did not complete: starting automatic repair")
+            record = _recovery_boot(session, index, automatic=True)
+        elif safe_requested:
+            record = _recovery_boot(session, index, automatic=False)
+        else:
+            record = _normal_boot(session, index)
+        session.boots.append(record)
+        if record.mode == "safe":
+            console = session.last_console
+            if not console.reboot_requested:
+                session.verdict = "safe-mode"
+                return
+            safe_requested = False
+            continue
+        if record.outcome == "up":
+            session.verdict = "up"
+            return
+    session.verdict = "bootloop"
+
+
+def _normal_boot(session: Session, index: int) -> BootRecord:
+    """One normal boot; a bugcheck paints the blue screen and writes a dump."""
+    options = session.options
+    bootstatus.boot_started(session.fs)
+    machine = Machine(echo=options.echo)
+    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model),
+                    sensor_build=options.sensor_build)
+    session.machine, session.kernel = machine, kernel
+    record = BootRecord(index=index)
     try:
         kernel.boot()
     except Bugcheck as bugcheck:
-        paint_bugcheck(kernel, bugcheck)
         record.outcome, record.bugcheck = "bugcheck", bugcheck
-    session.boots.append(record)
-    return session
+        dump = crashdump.capture(kernel, bugcheck, index)
+        record.dump = crashdump.write(session.fs, session.home, dump)
+        symbol = _symbol_for(kernel, bugcheck.rip)
+        for line in blue_screen(bugcheck, symbol, record.dump):
+            machine.console.write_line(line)
+        if kernel.sensor is not None and bugcheck.module == kernel.sensor.manifest.name:
+            session.sensor_totals["crashes"] += 1
+    record.virtual_ms = machine.clock.milliseconds
+    _add_sensor_totals(session, kernel)
+    return record
+
+
+def _recovery_boot(session: Session, index: int, automatic: bool) -> BootRecord:
+    """Safe mode: no third-party drivers; the recovery console (or automatic repair)."""
+    options = session.options
+    machine = Machine(echo=options.echo)
+    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model), safe_mode=True)
+    session.machine, session.kernel = machine, kernel
+    kernel.start()
+    kernel.load_boot_drivers()
+    console = RecoveryConsole(session.fs, kernel.log)
+    session.last_console = console
+    console.banner()
+    if automatic:
+        name = console.automatic_repair()
+        if name:
+            session.sensor_totals["quarantined"].append(name)
+    elif options.exec_commands is not None:
+        console.run_script(options.exec_commands)
+    elif options.interactive:
+        console.interactive(_prompt_reader(options.echo))
+    session.manual_steps += console.manual_steps + (0 if automatic else 1)
+    if console.reboot_requested:
+        kernel.log("recovery: rebooting")
+        bootstatus.boot_completed(session.fs)  # a clean shutdown: the next boot starts fresh
+    return BootRecord(index=index, mode="safe", outcome="up", virtual_ms=machine.clock.milliseconds)
+
+
+def _prompt_reader(echo):
+    """input() with the prompt on the terminal."""
+    def read(prompt: str) -> str:
+        if echo is None:
+            raise EOFError
+        return input(prompt)
+    return read
+
+
+def _symbol_for(kernel: Kernel, address: int) -> str | None:
+    for module in kernel.modules:
+        if module.contains(address):
+            found = module.image.symbol_at(address)
+            if found:
+                return f"{found[0]}+{found[1]:#x}"
+    return None
+
+
+def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
+    if kernel.sensor is None:
+        return
+    stats, totals = kernel.sensor.stats, session.sensor_totals
+    totals["crashes"] += stats.crashes
+    totals["restarts"] += stats.restarts
+    totals["detections"] += stats.detections
+    totals["quarantined"] += [q for q in stats.quarantined if q not in totals["quarantined"]]
+    totals["rejected"] += [r for r in stats.rejected if r not in totals["rejected"]]
 
 
 @dataclass
@@ -110,25 +260,26 @@ class RunResult:
 
 
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
-                echo: Callable[[str], None] | None = None) -> tuple[Session, RunResult]:
-    """Boot, start `path` as a ring-3 process, run until idle, report."""
-    from .assembler import read_source  # noqa: F401  (fail early on a missing file)
-    from .kernel.kernel import assemble_user_program
+                echo: Callable[[str], None] | None = None, **options) -> tuple[Session, RunResult]:
+    """Boot once, start `path` as a ring-3 process, run until idle, report."""
     image = assemble_user_program(path)   # bad input fails before anything boots
-    session = boot(directory, fresh=fresh, seed=seed, echo=echo)
+    options.setdefault("max_boots", 1)
+    session = boot(directory, fresh=fresh, seed=seed, echo=echo, **options)
     kernel = session.kernel
     name = Path(path).stem
-    if session.boots[-1].outcome != "up":
+    if session.boots[-1].outcome != "up" or session.boots[-1].mode != "normal":
         return session, RunResult(name, "killed", None, None, "bugcheck")
     process = kernel.spawn(image, name)
     kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
     try:
         kernel.run()
     except Bugcheck as bugcheck:
-        paint_bugcheck(kernel, bugcheck)
         session.boots[-1].outcome, session.boots[-1].bugcheck = "bugcheck", bugcheck
-        fate = process.fate or "killed"
-        return session, RunResult(name, fate, process.exit_code, process.trap, "bugcheck")
+        dump = crashdump.capture(kernel, bugcheck, session.boots[-1].index)
+        session.boots[-1].dump = crashdump.write(session.fs, session.home, dump)
+        for line in blue_screen(bugcheck, _symbol_for(kernel, bugcheck.rip), session.boots[-1].dump):
+            kernel.console.write_line(line)
+        return session, RunResult(name, process.fate or "killed", process.exit_code, process.trap, "bugcheck")
     if process.state != ZOMBIE:
         kernel.kill(process, reason="still running when the machine went idle")
     return session, RunResult(name, process.fate, process.exit_code, process.trap, "up")

@@ -43,7 +43,8 @@ def test_push_then_ls_and_cat_in_later_invocations(capsys, machine, channel_file
     assert (code, err) == (0, "")
     assert out == f"pushed {GOOD} (260 bytes) to /drivers/sensor/\n"
 
-    assert run(capsys, "disk", "ls", "--machine", machine) == (0, "drivers/\n", "")
+    # a push is a content update: the file, plus a line in the update log under /var
+    assert run(capsys, "disk", "ls", "--machine", machine) == (0, "drivers/\nvar/\n", "")
     assert run(capsys, "disk", "ls", "/drivers/sensor", "--machine", machine) == (0, f"{GOOD}  260\n", "")
     assert run(capsys, "disk", "ls", f"/drivers/sensor/{GOOD}", "--machine", machine) == (0, f"{GOOD}  260\n", "")
 
@@ -78,7 +79,7 @@ def test_rm_deletes_files_then_empty_directories(capsys, machine, channel_file):
     assert run(capsys, "disk", "ls", "/drivers/sensor", "--machine", machine) == (0, "", "")
     assert run(capsys, "disk", "rm", "/drivers/sensor", "--machine", machine)[0] == 0
     assert run(capsys, "disk", "rm", "/drivers", "--machine", machine)[0] == 0
-    assert run(capsys, "disk", "ls", "--machine", machine) == (0, "", "")
+    assert run(capsys, "disk", "ls", "--machine", machine) == (0, "var/\n", "")  # the update log stays
 
 
 @pytest.mark.parametrize("argv, reason", [

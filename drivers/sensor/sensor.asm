@@ -297,6 +297,7 @@ match_instance:
     jmp .Lcriterion_done
 .Lin_bounds:
 .endif
+    mov [rip + current_criterion], rcx  ; for crash dumps: which criterion is being tested
     mov r9, [r14 + rcx*8]           ; r9 = inputs[i]   <-- i == 20 reads past the array
     cmp eax, KIND_INT_EQUALS
     je .Lcompare_integer
@@ -367,7 +368,8 @@ msg_out_of_bounds:   .asciz "sensor: bounds check: a rule reads an input the sen
 .balign 8
 verdict:             .quad 0
 verdict_rule:        .quad 0
-current_instance:    .quad 0
+current_instance:    .quad 0    ; the rule being tested (crash dumps read these two)
+current_criterion:   .quad 0
 content_count:       .quad 0
 content_files:       .space MAX_CONTENT_FILES * 8
 process_inputs:      .space PROCESS_INPUTS * 8

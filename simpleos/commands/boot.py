@@ -1,8 +1,8 @@
-"""`simpleos boot`: power on the machine, boot it, print the boot log and the verdict."""
+"""`simpleos boot`: power on the machine, boot it (again, if it crashes), print the log and the verdict."""
 from __future__ import annotations
 
 from .. import system
-from .common import add_machine_options, echo_for, print_json
+from .common import add_boot_options, boot_options_from, echo_for, print_json
 
 EXIT_UP, EXIT_DOWN = 0, 3
 
@@ -10,23 +10,21 @@ EXIT_UP, EXIT_DOWN = 0, 3
 def register(subparsers) -> None:
     """Add the `boot` command."""
     parser = subparsers.add_parser("boot", help="boot the machine and print its boot log")
-    add_machine_options(parser)
+    add_boot_options(parser)
     parser.set_defaults(func=main)
 
 
 def main(args) -> int:
-    """Boot once; exit 0 if the machine came up, 3 if it did not."""
-    session = system.boot(args.machine, fresh=args.fresh, seed=args.seed, echo=echo_for(args))
+    """Exit 0 if the machine came up (or was left in safe mode), 3 if it did not."""
+    echo = echo_for(args)
+    session = system.boot(args.machine, fresh=args.fresh, seed=args.seed, echo=echo,
+                          **boot_options_from(args, echo))
     try:
-        record = session.boots[-1]
-        verdict = "up" if record.outcome == "up" else "bugcheck"
         if args.json:
-            print_json({"model": "monolithic", "verdict": verdict,
-                        "boots": [b.to_json() for b in session.boots],
-                        "sensor": {"crashes": 0, "restarts": 0, "quarantined": [], "rejected": [],
-                                   "detections": 0}})
+            print_json(session.to_json())
         else:
-            print(f"verdict: {verdict}")
-        return EXIT_UP if verdict == "up" else EXIT_DOWN
+            boots = len(session.boots)
+            print(f"verdict: {session.verdict} ({boots} boot{'s' if boots != 1 else ''})")
+        return EXIT_DOWN if session.verdict == "bootloop" else EXIT_UP
     finally:
         session.close()

@@ -4,8 +4,11 @@ Keeps every command spelling the flags of docs/cli.md the same way.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+
+from ..isolation import MODELS
 
 
 def add_machine_options(parser) -> None:
@@ -15,6 +18,44 @@ def add_machine_options(parser) -> None:
     parser.add_argument("--fresh", action="store_true", help="reinstall the machine's disk from the shipped defaults")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the kernel's random numbers")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
+
+
+def add_boot_options(parser) -> None:
+    """The options that say how the machine boots (boot, run, debug)."""
+    add_machine_options(parser)
+    parser.add_argument("--model", choices=list(MODELS), default="monolithic",
+                        help="isolation model: where the sensor driver runs (default: monolithic)")
+    parser.add_argument("--channel", action="append", default=[], metavar="FILE",
+                        help="deliver FILE as a content update before booting (repeatable; same as push)")
+    parser.add_argument("--sensor-build", choices=["original", "fixed"], default="original",
+                        help="sensor as shipped in July 2024, or with the runtime bounds check added afterwards")
+    parser.add_argument("--safe-mode", action="store_true",
+                        help="boot without third-party drivers into the recovery console")
+    parser.add_argument("--exec", dest="exec_commands", metavar='"CMD; CMD"',
+                        help="recovery console commands to run (ls, cat PATH, rm PATH, reboot)")
+    parser.add_argument("--max-boots", type=_positive, default=3, metavar="N",
+                        help="give up after N boots that did not come up (default 3)")
+    parser.add_argument("--auto-repair", action="store_true",
+                        help="after 2 failed boots, boot to recovery and roll back the newest content update")
+
+
+def boot_options_from(args, echo) -> dict:
+    """Keyword arguments for system.boot from parsed boot options."""
+    return {"model": args.model, "channels": args.channel, "sensor_build": args.sensor_build,
+            "safe_mode": args.safe_mode, "exec_commands": args.exec_commands, "max_boots": args.max_boots,
+            "auto_repair": args.auto_repair,
+            "interactive": args.safe_mode and args.exec_commands is None and not args.json and sys.stdin.isatty()}
+
+
+def _positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def echo_for(args):

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..channel.names import is_channel_file_name
 from ..errors import BadInput
 from ..home import machine_dir, open_disk
+from ..kernel.content import deliver_update
 from ..kernel.install import SENSOR_DIR
 
 
@@ -44,11 +45,9 @@ def check_channel_file_name(name: str) -> None:
 
 
 def push_channel_file(fs, name: str, data: bytes) -> str:
-    """Write a channel file into the sensor's directory in one atomic commit; its disk path."""
+    """Deliver a channel file as a content update (one atomic commit); its disk path."""
     check_channel_file_name(name)
-    target = f"{SENSOR_DIR}/{name}"
-    fs.write_file(target, data, parents=True)
-    return target
+    return deliver_update(fs, name, data)
 
 
 def run_push(args) -> int:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import system
-from .common import add_machine_options, echo_for, print_json
+from .common import add_boot_options, boot_options_from, echo_for, print_json
 
 EXIT_UP, EXIT_DOWN = 0, 3
 
@@ -11,14 +11,17 @@ def register(subparsers) -> None:
     """Add the `run` command."""
     parser = subparsers.add_parser("run", help="boot, then run an assembly program at ring 3")
     parser.add_argument("program", metavar="PROG", help="an x86-64 assembly source (.asm)")
-    add_machine_options(parser)
+    add_boot_options(parser)
     parser.set_defaults(func=main)
 
 
 def main(args) -> int:
     """Exit 0 if the kernel is up afterwards (whatever became of the program), else 3."""
+    echo = echo_for(args)
+    options = boot_options_from(args, echo)
+    options["max_boots"] = 1
     session, result = system.run_program(args.program, args.machine, fresh=args.fresh, seed=args.seed,
-                                         echo=echo_for(args))
+                                         echo=echo, **options)
     try:
         if args.json:
             print_json(result.to_json())

@@ -19,7 +19,7 @@ from ..machine.layout import (KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_CODE_SELECTO
 from ..machine.machine import Machine
 from ..machine.paging import USER
 from ..resources import kernel_asm_dir, userland_dir
-from . import costs, errno
+from . import bootstatus, costs, errno
 from .bugcheck import Bugcheck, watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
@@ -78,6 +78,7 @@ class Kernel:
         self.pipes = PipeNamespace()
         self.modules: list[Module] = []
         self.current: Process | None = None
+        self.current_at_crash: Process | None = None   # the last process to run, for dumps
         self.boot_completed = False
         self._next_pid = 1
         self._accounted = 0          # instructions of the current slice already on the clock
@@ -280,9 +281,11 @@ class Kernel:
             return None
 
     def mark_boot_complete(self, process: Process) -> None:
-        """init reported that the system is up."""
+        """init reported that the system is up: clear the boot-status flag."""
         if not self.boot_completed:
             self.boot_completed = True
+            if self.fs is not None:
+                bootstatus.boot_completed(self.fs)
             self.log("boot complete")
 
     # --- the scheduler loop -----------------------------------------------------------
@@ -308,7 +311,7 @@ class Kernel:
         if self._last_run is not process:
             self.clock.advance(costs.CONTEXT_SWITCH)
             self._last_run = process
-        self.current = process
+        self.current = self.current_at_crash = process
         self.cpu.restore_context(process.context, cr3=process.space.root)
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)

@@ -191,11 +191,35 @@ class SensorHost:
         if process.ring == 3:
             self.kernel.clock.advance(costs.IPC_MESSAGE)
 
+    def crash_context(self, read) -> dict:
+        """What the sensor was interpreting (for crash dumps): file, rule, criterion.
+        `read(address, length)` reads the sensor's memory."""
+        image = self.process.image if self.process else None
+        context = {"driver": self.manifest.name, "build": self.build, "ring": self.process.ring if self.process else None,
+                   "content": [name for name, _ in self.content], "file": None, "instance": None,
+                   "criterion": None, "inputs_address": None}
+        if image is None or "current_instance" not in image.symbols:
+            return context
+        def word(symbol):
+            raw = read(image.symbols[symbol], 8)
+            return int.from_bytes(raw, "little") if raw else None
+        instance, criterion = word("current_instance"), word("current_criterion")
+        context["inputs_address"] = image.symbols.get("ipc_context")
+        if instance:
+            context["file"] = self.content_file_at(instance, image.symbols["content_area"])
+            raw = read(instance, 4)
+            context["instance"] = int.from_bytes(raw, "little") if raw else None
+            context["criterion"] = criterion
+        return context
+
     def content_file_at(self, address: int, content_base: int) -> str | None:
-        """Which channel file a sensor address inside its content area belongs to."""
+        """Which channel file a sensor address inside its content area belongs to
+        (files are laid out in order, 8-byte aligned; ones with a bad header are skipped)."""
         offset = address - content_base
         position = 0
         for name, data in self.content:
+            if len(data) < 40 or data[:4] != b"\xaa\xaa\xaa\xaa" or data[4:6] != b"\x01\x00":
+                continue
             if position <= offset < position + len(data):
                 return name
             position = (position + len(data) + 7) & ~7
