@@ -24,7 +24,7 @@ def main(args) -> int:
             print_json(session.to_json())
         else:
             boots = len(session.boots)
-            print(f"verdict: {session.verdict} ({boots} boot{'s' if boots != 1 else ''})")
+            print(f"verdict: {session.verdict}" + (f" ({boots} boots)" if boots > 1 else ""))
         return EXIT_DOWN if session.verdict == "bootloop" else EXIT_UP
     finally:
         session.close()
