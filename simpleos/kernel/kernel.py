@@ -49,6 +49,16 @@ def assemble_user_program(path) -> Image:
     return assemble_file(path, USER_TEXT_BASE, defines=USER_DEFINES, search=[userland_dir()])
 
 
+RAN, IDLE, BREAKPOINT, FAULT = "ran", "idle", "breakpoint", "fault"   # run_once() results
+
+
+@dataclass
+class TimeSlice:
+    """The process on the CPU and how many instructions its slice has left."""
+    process: Process
+    remaining: int
+
+
 @dataclass
 class Module:
     """Code loaded into the kernel half (the kernel's entry code, ring-0 drivers)."""
@@ -79,6 +89,10 @@ class Kernel:
         self.modules: list[Module] = []
         self.current: Process | None = None
         self.current_at_crash: Process | None = None   # the last process to run, for dumps
+        self.slice: TimeSlice | None = None             # the time slice in progress
+        self.instructions_retired = 0                   # since power-on: a position for debuggers
+        self.stop_on_fault = False                      # debugger: hold traps before on_fault
+        self.pending_trap = None                        # (process, trap) held for the debugger
         self.boot_completed = False
         self._next_pid = 1
         self._accounted = 0          # instructions of the current slice already on the clock
@@ -293,21 +307,57 @@ class Kernel:
     def run(self, max_virtual_seconds: float = WATCHDOG_VIRTUAL_SECONDS) -> None:
         """Run processes until none can ever run again (idle). Raises Bugcheck."""
         deadline = self.clock.cycles + int(max_virtual_seconds * 1_000_000_000)
-        while True:
-            process = self.scheduler.pick_next(self.clock.cycles)
-            if process is None:
-                timer = self.scheduler.next_timer()
-                if timer is None:
-                    return  # idle: nothing runnable, nothing will wake
-                self.clock.advance_to(timer)
-            else:
-                self._run_slice(process)
+        while self.run_once() != IDLE:
             if self.clock.cycles > deadline:
                 self.log(f"watchdog: still busy after {max_virtual_seconds:g} s of virtual time; stopping")
                 return
 
-    def _run_slice(self, process: Process) -> None:
-        """Give `process` one time slice and deal with how it ended."""
+    def run_once(self, limit: int | None = None) -> str:
+        """One step of the scheduler loop: run the current time slice (or start the
+        next one) for at most `limit` instructions. Returns what happened:
+        RAN, IDLE, BREAKPOINT (a debugger breakpoint, before its instruction) or
+        FAULT (a trap held for the debugger: stop_on_fault). A slice cut short by
+        `limit` or a breakpoint is resumed by the next call, so stepping through
+        code never changes the schedule: debugging stays deterministic."""
+        if self.pending_trap is not None:
+            process, trap = self.pending_trap
+            self.pending_trap = None
+            self._deliver_trap(process, trap)
+            return RAN
+        if self.slice is None:
+            process = self.scheduler.pick_next(self.clock.cycles)
+            if process is None:
+                timer = self.scheduler.next_timer()
+                if timer is None:
+                    return IDLE  # nothing runnable, nothing will wake
+                self.clock.advance_to(timer)
+                return RAN
+            self._begin_slice(process)
+        process = self.slice.process
+        budget = self.slice.remaining if limit is None else min(self.slice.remaining, max(limit, 0))
+        self._accounted = 0
+        end = self.cpu.run(budget)
+        self._account(process, end.retired)
+        self.slice.remaining -= end.retired
+        if self._pending_bugcheck is not None:
+            bugcheck, self._pending_bugcheck = self._pending_bugcheck, None
+            self._end_slice()
+            raise bugcheck
+        if self.cpu.breakpoint_hit is not None:
+            return BREAKPOINT
+        if end.reason == SliceEnd.TRAP and process.state != ZOMBIE:
+            if self.stop_on_fault:
+                self.pending_trap = (process, end.trap)
+                return FAULT
+            self._deliver_trap(process, end.trap)
+            return RAN
+        if end.reason == SliceEnd.BUDGET and self.slice.remaining > 0 and process.state != ZOMBIE:
+            return RAN  # cut short by `limit`: the slice goes on at the next call
+        self._end_slice()
+        return RAN
+
+    def _begin_slice(self, process: Process) -> None:
+        """Switch the CPU to `process` for a new time slice."""
         if self._last_run is not process:
             self.clock.advance(costs.CONTEXT_SWITCH)
             self._last_run = process
@@ -316,32 +366,37 @@ class Kernel:
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)
             process.pending_result = None
-        self._accounted = 0
-        end = self.cpu.run(SLICE_INSTRUCTIONS)
-        self._account(process, end.retired)
+        self.slice = TimeSlice(process, SLICE_INSTRUCTIONS)
+
+    def _deliver_trap(self, process: Process, trap) -> None:
+        """The trap goes to on_fault (kill or bugcheck); the slice is over."""
+        self.slice = None
         self.current = None
-        if self._pending_bugcheck is not None:
-            bugcheck, self._pending_bugcheck = self._pending_bugcheck, None
-            raise bugcheck
-        if end.reason == SliceEnd.TRAP and process.state != ZOMBIE:
-            self.clock.advance(costs.TRAP)
-            on_fault(self, process, end.trap)
+        self.clock.advance(costs.TRAP)
+        on_fault(self, process, trap)
+
+    def _end_slice(self) -> None:
+        """The slice is over: save the process's context and apply the limits."""
+        process = self.slice.process
+        self.slice = None
+        self.current = None
+        if process.state == ZOMBIE:
             return
-        if process.state != ZOMBIE:
-            process.context = self.cpu.save_context()
-            if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
-                module, offset = self.locate(self.cpu.read("rip"))
-                raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
-            if process.state == BLOCKED:
-                process.cycles_since_block = 0
-            if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
-                self.kill(process, reason=f"CPU time limit exceeded ({process.instructions} instructions)")
+        process.context = self.cpu.save_context()
+        if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
+            module, offset = self.locate(self.cpu.read("rip"))
+            raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
+        if process.state == BLOCKED:
+            process.cycles_since_block = 0
+        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+            self.kill(process, reason=f"CPU time limit exceeded ({process.instructions} instructions)")
 
     def _account(self, process: Process, retired_so_far: int) -> None:
         """Put the instructions retired since the last accounting on the clock."""
         delta = retired_so_far - self._accounted
         self._accounted = retired_so_far
         self.clock.advance(delta)
+        self.instructions_retired += delta
         process.instructions += delta
         process.cpu_cycles += delta
         process.cycles_since_block += delta

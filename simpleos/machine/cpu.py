@@ -155,6 +155,8 @@ class CPU:
             if self._trap is None:
                 self._trap = self._trap_from_error(error)
         retired = self.counter.retired
+        if self.breakpoint_hit is not None and self._trap is None:
+            retired -= 1  # the counter saw the breakpoint's instruction, which did not run
         if self._trap is not None:
             return SliceEnd(SliceEnd.TRAP, retired, self._trap)
         if self._stop_requested or self.breakpoint_hit is not None:
