@@ -42,6 +42,7 @@ class BootOptions:
     seed: int = 0
     sensor_build: str = "original"
     auto_repair: bool = False
+    fail_closed: bool = False
     echo: Callable[[str], None] | None = None
 
 
@@ -79,7 +80,8 @@ class Session:
     manual_steps: int = 0
     last_console: RecoveryConsole | None = None
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
-                                                         "rejected": [], "detections": 0})
+                                                         "rejected": [], "detections": 0, "denials": 0,
+                                                         "events": 0, "unexamined": 0})
 
     def to_json(self) -> dict:
         """The boot object of docs/cli.md."""
@@ -165,7 +167,7 @@ def _normal_boot(session: Session, index: int) -> BootRecord:
     options = session.options
     bootstatus.boot_started(session.fs)
     machine = Machine(echo=options.echo)
-    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model),
+    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model, not options.fail_closed),
                     sensor_build=options.sensor_build)
     session.machine, session.kernel = machine, kernel
     record = BootRecord(index=index)
@@ -236,6 +238,9 @@ def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
     totals["crashes"] += stats.crashes
     totals["restarts"] += stats.restarts
     totals["detections"] += stats.detections
+    totals["denials"] += stats.denials
+    totals["events"] += stats.events
+    totals["unexamined"] += stats.unexamined
     totals["quarantined"] += [q for q in stats.quarantined if q not in totals["quarantined"]]
     totals["rejected"] += [r for r in stats.rejected if r not in totals["rejected"]]
 

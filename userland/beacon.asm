@@ -4,9 +4,15 @@
 ; pipe; Cobalt Strike's default pipe names look like \\.\pipe\MSSE-<n>-server.
 ; This beacon builds such a name from a random number (getrandom: the kernel's
 ; generator, seeded by --seed), tries to create the pipe, and reports whether
-; it got through. Good content for channel 291 denies it (rule 291001).
+; it got through. Like a real implant it retries: ATTEMPTS times, RETRY_SECONDS
+; apart. Good content for channel 291 denies it (rule 291001).
+
+ATTEMPTS = 3
+RETRY_SECONDS = 5
 
 _start:
+    mov r15, ATTEMPTS               ; r15 = attempts left (survives syscalls)
+.Lattempt:
     ; n = a random number 1000..9999 (4 decimal digits)
     lea rdi, [rip + random_bytes]
     mov rsi, 8
@@ -38,19 +44,32 @@ _start:
     test rax, rax
     js .Lblocked
 
+    mov rdi, rax                    ; got through: the pipe is ours. Say so, hang up.
+    mov rax, SYS_CLOSE
+    syscall
     lea rdi, [rip + msg_connected]
     call print
     lea rdi, [rip + pipe_name]
     call print
     lea rdi, [rip + newline]
     call print
-    xor rdi, rdi
-    call exit
+    jmp .Lnext_attempt
 
 .Lblocked:
     lea rdi, [rip + msg_blocked]
     call print
-    mov rdi, 1
+
+.Lnext_attempt:
+    dec r15
+    jz .Lgive_up
+    lea rdi, [rip + retry_delay]    ; sleep, then try again with a new name
+    xor rsi, rsi
+    mov rax, SYS_NANOSLEEP
+    syscall
+    jmp .Lattempt
+
+.Lgive_up:
+    xor rdi, rdi
     call exit
 
 .include "lib.asm"
@@ -64,3 +83,4 @@ msg_blocked:    .asciz "beacon: could not open its C2 pipe (blocked)\n"
 newline:        .asciz "\n"
 .balign 8
 random_bytes:   .quad 0
+retry_delay:    .quad RETRY_SECONDS, 0      ; struct timespec { seconds, nanoseconds }

@@ -37,13 +37,15 @@ def add_boot_options(parser) -> None:
                         help="give up after N boots that did not come up (default 3)")
     parser.add_argument("--auto-repair", action="store_true",
                         help="after 2 failed boots, boot to recovery and roll back the newest content update")
+    parser.add_argument("--fail-closed", action="store_true",
+                        help="while the sensor is down, deny events instead of letting them pass (fail-open)")
 
 
 def boot_options_from(args, echo) -> dict:
     """Keyword arguments for system.boot from parsed boot options."""
     return {"model": args.model, "channels": args.channel, "sensor_build": args.sensor_build,
             "safe_mode": args.safe_mode, "exec_commands": args.exec_commands, "max_boots": args.max_boots,
-            "auto_repair": args.auto_repair,
+            "auto_repair": args.auto_repair, "fail_closed": args.fail_closed,
             "interactive": args.safe_mode and args.exec_commands is None and not args.json and sys.stdin.isatty()}
 
 

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from ..errors import BadInput
 from .base import IsolationModel
+from .hybrid import Hybrid
 from .microkernel import Microkernel
 from .monolithic import Monolithic
+from .verified import Verified
 
 MODELS: dict[str, type[IsolationModel]] = {
     "monolithic": Monolithic,
+    "hybrid": Hybrid,
     "microkernel": Microkernel,
+    "verified": Verified,
 }
 
 
-def model_named(name: str) -> IsolationModel:
-    """A fresh instance of the model called `name`."""
+def model_named(name: str, fail_open: bool = True) -> IsolationModel:
+    """A fresh instance of the model called `name`, with its fail policy."""
     try:
-        return MODELS[name]()
+        model = MODELS[name]()
     except KeyError:
         raise BadInput(f"unknown isolation model {name!r} (models: {', '.join(MODELS)})") from None
+    model.fail_open = fail_open
+    return model

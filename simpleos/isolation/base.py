@@ -12,6 +12,8 @@ class IsolationModel:
     name = "base"
     sensor_ring = 0              # 0: in the kernel; 3: in its own process
     fail_open = True             # while the sensor is down, allow events unexamined
+    auth_deadline_ms: float | None = None   # AUTH events must be answered within this (ring 3)
+    verify_content = False       # ABI-validate channel files before the sensor sees them
 
     def place(self, manifest) -> int:
         """The ring the driver runs at."""
@@ -22,9 +24,15 @@ class IsolationModel:
         the kernel's default (ring 0: bugcheck; ring 3: kill)."""
         return False
 
-    def on_sensor_death(self, kernel, host, trap) -> None:
-        """The sensor process died (at ring 3). Default: it stays dead."""
-        kernel.log(f"{self.name}: the sensor is down; events pass {'unexamined' if self.fail_open else 'denied'}")
+    def on_sensor_death(self, kernel, host, reason: str, file: str | None) -> None:
+        """The sensor process died (at ring 3) for `reason` while interpreting `file`.
+        Default: it stays dead."""
+        self.announce_outage(kernel)
+
+    def announce_outage(self, kernel) -> None:
+        """Say what happens to events while the sensor is down."""
+        policy = "pass unexamined (fail-open)" if self.fail_open else "are denied (fail-closed)"
+        kernel.log(f"{self.name}: the sensor is down; events {policy}")
 
     def describe(self) -> str:
         """One line for the boot log."""

@@ -7,6 +7,7 @@ the hardware only through simpleos.machine (never unicorn directly).
 """
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass
 
@@ -98,6 +99,8 @@ class Kernel:
         self._accounted = 0          # instructions of the current slice already on the clock
         self._pending_bugcheck: Bugcheck | None = None
         self._last_run: Process | None = None
+        self.timers: list = []                          # (time, sequence, action) for add_timer
+        self._timer_sequence = 0
         self.model = model if model is not None else Monolithic()
         self.sensor_build = sensor_build
         self.safe_mode = safe_mode
@@ -221,14 +224,17 @@ class Kernel:
         process.fate, process.exit_code = EXITED, code
         self._release(process)
 
-    def kill(self, process: Process, trap=None, reason: str | None = None) -> None:
+    def kill(self, process: Process, trap=None, reason: str | None = None, death_reason: str = "crash") -> None:
         """The process is ended by the kernel (after a trap, or over its limits)."""
         process.fate, process.trap = KILLED, trap
         if reason:
             self.log(f"pid {process.pid} {process.name}: {reason} -- killed")
+        is_sensor = self.sensor is not None and process is self.sensor.process
+        if is_sensor:
+            self.sensor.note_last_words()
         self._release(process)
-        if self.sensor is not None and process is self.sensor.process:
-            self.sensor.on_death(trap)
+        if is_sensor:
+            self.sensor.on_death(trap, death_reason)
 
     def _release(self, process: Process) -> None:
         """Free what a finished process held; it stays as a zombie for its parent."""
@@ -273,8 +279,11 @@ class Kernel:
         if self.sensor is None:
             return then()
         self.sensor.submit(event)
+        deadline = self.sensor.deadline_for(event)
 
         def ready():
+            if event.verdict is None and deadline is not None and self.clock.cycles >= deadline:
+                self.sensor.missed_deadline(event)
             if event.verdict is None:
                 return None
             if event.verdict == VERDICT_DENY:
@@ -282,8 +291,18 @@ class Kernel:
             return then()
         result = ready()
         if result is None:
-            raise Block(ready)
+            raise Block(ready, wake_at=deadline)
         return result
+
+    def add_timer(self, at: int, action) -> None:
+        """Run `action()` (kernel code) once the clock reaches `at` (e.g. a restart after backoff)."""
+        self._timer_sequence += 1
+        heapq.heappush(self.timers, (at, self._timer_sequence, action))
+
+    def _fire_due_timers(self) -> None:
+        while self.timers and self.timers[0][0] <= self.clock.cycles:
+            _, _, action = heapq.heappop(self.timers)
+            action()
 
     def read_file(self, path: str) -> bytes | None:
         """A file of the machine's disk, or None."""
@@ -325,12 +344,14 @@ class Kernel:
             self._deliver_trap(process, trap)
             return RAN
         if self.slice is None:
+            self._fire_due_timers()
             process = self.scheduler.pick_next(self.clock.cycles)
             if process is None:
-                timer = self.scheduler.next_timer()
-                if timer is None:
+                waits = [t for t in (self.scheduler.next_timer(), self.timers[0][0] if self.timers else None)
+                         if t is not None]
+                if not waits:
                     return IDLE  # nothing runnable, nothing will wake
-                self.clock.advance_to(timer)
+                self.clock.advance_to(min(waits))
                 return RAN
             self._begin_slice(process)
         process = self.slice.process

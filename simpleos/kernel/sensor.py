@@ -13,7 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..channel import ChannelFormatError, parse
-from ..machine.layout import PAGE_SIZE
+from ..channel import abi_validate
+from ..machine.clock import CYCLES_PER_SECOND
 from ..machine.paging import USER
 from . import costs, errno
 from .drivers import assemble_driver, bind_imports, driver_size, read_manifest
@@ -52,6 +53,9 @@ class SensorHost:
         self.content: list[tuple[str, bytes]] = []
         self.stats = SensorStats()
         self._sequence = 0
+        self.down_since = 0
+        self.downtime_cycles = 0
+        self.last_crash_file: str | None = None
 
     # --- loading ---------------------------------------------------------------------
 
@@ -65,8 +69,15 @@ class SensorHost:
             if entry.is_dir or not entry.name.endswith(".sys"):
                 continue
             data = fs.read_file(f"{SENSOR_DIR}/{entry.name}")
-            self.content.append((entry.name, data))
             self.kernel.log(f"content: {entry.name}: {describe_content(data)}")
+            if self.model.verify_content:
+                problems = verify(data)
+                if problems:
+                    if entry.name not in self.stats.rejected:
+                        self.stats.rejected.append(entry.name)
+                    self.kernel.log(f"verifier: rejected {entry.name}: {problems[0]}; previous content stays")
+                    continue
+            self.content.append((entry.name, data))
 
     def load(self) -> None:
         """Place the driver where the model says and start it."""
@@ -121,14 +132,53 @@ class SensorHost:
         event.verdict = VERDICT_ALLOW if self.model.fail_open else VERDICT_DENY
         self.stats.unexamined += 1
 
-    def on_death(self, trap) -> None:
+    def note_last_words(self) -> None:
+        """Before a dying sensor's memory is freed: which channel file was it interpreting?"""
+        space = self.process.space
+
+        def read(address: int, length: int):
+            physical = space.translate(address)
+            return self.kernel.machine.memory.read(physical, length) if physical is not None else None
+        self.last_crash_file = self.crash_context(read)["file"]
+
+    def on_death(self, trap, reason: str = "crash") -> None:
         """The sensor process died: pending events get the fail policy; the model decides what next."""
         self.stats.crashes += 1
         for event in ([self.current] if self.current else []) + list(self.queue):
             self._pass_unexamined(event)
         self.current = None
         self.queue.clear()
-        self.model.on_sensor_death(self.kernel, self, trap)
+        self.down_since = self.kernel.clock.cycles
+        self.model.on_sensor_death(self.kernel, self, reason, getattr(self, "last_crash_file", None))
+
+    def restart(self) -> None:
+        """Start the sensor again (after a crash), on the content now on the disk."""
+        if self.running:
+            return
+        self.stats.restarts += 1
+        self.read_content()
+        self.process = self._start_as_process()   # only ring-3 sensors can be restarted
+        self.downtime_cycles += self.kernel.clock.cycles - self.down_since
+        self.kernel.log(f"driver: {self.manifest.name} restarted as pid {self.process.pid} "
+                        f"(restart {self.stats.restarts})")
+
+    def deadline_for(self, event) -> int | None:
+        """When an AUTH event must have its verdict (None: no deadline in this model)."""
+        if self.model.auth_deadline_ms is None or not self.running:
+            return None
+        return self.kernel.clock.cycles + int(self.model.auth_deadline_ms * CYCLES_PER_SECOND / 1000)
+
+    def missed_deadline(self, event) -> None:
+        """No verdict in time: the event gets the fail policy; the silent sensor is killed."""
+        self.kernel.log(f"sensor: no verdict for {event.kind} {event.subject} within "
+                        f"{self.model.auth_deadline_ms:g} ms (AUTH deadline)")
+        if self.current is event:
+            self.current = None
+        if event in self.queue:
+            self.queue.remove(event)
+        self._pass_unexamined(event)
+        if self.running:
+            self.kernel.kill(self.process, reason="missed its AUTH deadline", death_reason="no-reply")
 
     # --- the kernel API the driver imports (system calls 510..513) ---------------------
 
@@ -224,6 +274,14 @@ class SensorHost:
                 return name
             position = (position + len(data) + 7) & ~7
         return None
+
+
+def verify(data: bytes) -> list[str]:
+    """ABI validation before the sensor may see a file (the verified model): problems, or []."""
+    try:
+        return abi_validate(parse(data))
+    except ChannelFormatError as reason:
+        return [f"malformed: {reason}"]
 
 
 def describe_content(data: bytes) -> str:
