@@ -79,6 +79,7 @@ class Session:
     verdict: str = "up"
     manual_steps: int = 0
     last_console: RecoveryConsole | None = None
+    transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
                                                          "events": 0, "unexamined": 0})
@@ -184,6 +185,7 @@ def _normal_boot(session: Session, index: int) -> BootRecord:
             session.sensor_totals["crashes"] += 1
     record.virtual_ms = machine.clock.milliseconds
     _add_sensor_totals(session, kernel)
+    session.transcript.extend(machine.console.lines)
     return record
 
 
@@ -210,6 +212,7 @@ def _recovery_boot(session: Session, index: int, automatic: bool) -> BootRecord:
     if console.reboot_requested:
         kernel.log("recovery: rebooting")
         bootstatus.boot_completed(session.fs)  # a clean shutdown: the next boot starts fresh
+    session.transcript.extend(machine.console.lines)
     return BootRecord(index=index, mode="safe", outcome="up", virtual_ms=machine.clock.milliseconds)
 
 

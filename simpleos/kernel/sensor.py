@@ -56,6 +56,19 @@ class SensorHost:
         self.down_since = 0
         self.downtime_cycles = 0
         self.last_crash_file: str | None = None
+        self.first_failure_at: int | None = None   # clock when the sensor first died
+        self.back_up_at: int | None = None         # clock of its latest restart
+
+    def outage(self) -> tuple[int, int | None]:
+        """(cycles the sensor was down, cycles from its first death to its last restart
+        or None if it is still down) -- for `simpleos compare`."""
+        down = self.downtime_cycles
+        if self.process is not None and not self.process.alive:
+            down += self.kernel.clock.cycles - self.down_since
+            return down, None
+        if self.first_failure_at is None:
+            return 0, 0
+        return down, self.back_up_at - self.first_failure_at
 
     # --- loading ---------------------------------------------------------------------
 
@@ -149,6 +162,8 @@ class SensorHost:
         self.current = None
         self.queue.clear()
         self.down_since = self.kernel.clock.cycles
+        if self.first_failure_at is None:
+            self.first_failure_at = self.down_since
         self.model.on_sensor_death(self.kernel, self, reason, getattr(self, "last_crash_file", None))
 
     def restart(self) -> None:
@@ -159,6 +174,7 @@ class SensorHost:
         self.read_content()
         self.process = self._start_as_process()   # only ring-3 sensors can be restarted
         self.downtime_cycles += self.kernel.clock.cycles - self.down_since
+        self.back_up_at = self.kernel.clock.cycles
         self.kernel.log(f"driver: {self.manifest.name} restarted as pid {self.process.pid} "
                         f"(restart {self.stats.restarts})")
 

@@ -1,0 +1,32 @@
+"""`simpleos compare FILE`: the same content update under every isolation model, one table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import compare as comparison
+from ..errors import BadInput
+from .common import print_json
+
+
+def register(subparsers) -> None:
+    """Add the `compare` command."""
+    parser = subparsers.add_parser("compare", help="boot fresh machines under every model with FILE")
+    parser.add_argument("file", metavar="FILE", help="a channel file (C-<8 digits>-<anything>.sys)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
+    parser.set_defaults(func=main)
+
+
+def main(args) -> int:
+    """Print the table (or JSON); exit 0 -- the comparison itself succeeded."""
+    if not Path(args.file).is_file():
+        raise BadInput(f"no such file: {args.file}")
+    outcomes = comparison.compare(args.file, seed=args.seed)
+    if args.json:
+        print_json(comparison.to_json(outcomes, args.file))
+    else:
+        print(f"content update {Path(args.file).name} under every isolation model "
+              f"(virtual time; monolithic gets {comparison.MAX_BOOTS} boots):")
+        for line in comparison.render(outcomes):
+            print(line)
+    return 0
