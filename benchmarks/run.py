@@ -7,7 +7,7 @@
 Every number is compared with bare unicorn measured in the same process,
 interleaved, median of N repetitions; a ratio is the median of the per-round
 ratios (see docs/performance.md). One module per benchmark:
-bench_compute.py, bench_syscall.py, bench_boot.py (helpers in _common.py).
+bench_compute.py, bench_syscall.py, bench_boot.py, bench_sensor.py (helpers in _common.py).
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402  (sets up sys.path for simpleos)
 import bench_boot  # noqa: E402
 import bench_compute  # noqa: E402
+import bench_sensor  # noqa: E402
 import bench_syscall  # noqa: E402
 
-BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot}
+BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor}
 
 
 def environment() -> dict:

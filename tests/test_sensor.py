@@ -60,9 +60,11 @@ def assert_services_listening(lines: list[str]) -> None:
 
 
 def assert_beacon_denied(lines: list[str]) -> None:
-    """Channel 291's rule 291001 denied the beacon's C2 pipe; the beacon saw it fail."""
-    assert sum(bool(BEACON_DENIED.search(line)) for line in lines) == 1, lines
-    assert BEACON_BLOCKED in lines
+    """Channel 291's rule 291001 denied the beacon's C2 pipe -- every attempt, if it retries --
+    and the beacon saw each one fail."""
+    denials = sum(bool(BEACON_DENIED.search(line)) for line in lines)
+    assert denials >= 1, lines
+    assert lines.count(BEACON_BLOCKED) == denials
     assert not any(line.startswith("beacon: C2 channel open") for line in lines)
 
 
@@ -271,21 +273,27 @@ def ring3_crash(tmp_path_factory):
 
 
 def test_ring3_bad_content_kills_only_the_sensor(ring3_crash):
+    """Each kill is the sensor's #PF at the input dereference in compare_string. (A model may
+    restart the sensor, which may then die again on the same content: every kill line must
+    still be a sensor #PF, and nothing else may be killed.)"""
     kernel = ring3_crash.kernel
     lines = console_lines(ring3_crash)
     kills = [line for line in lines if line.endswith("-- killed")]
-    assert len(kills) == 1, kills
-    match = KILL_LINE.fullmatch(kills[0])
-    assert match, kills[0]
-    sensor = kernel.sensor.process
-    assert int(match.group(1)) == sensor.pid and sensor.ring == 3
-    assert [p.pid for p in kernel.processes.values() if p.fate == "killed"] == [sensor.pid]
-    assert sensor.trap.vector == 14 and sensor.trap.name == "#PF"
-    # The same instruction as at ring 0, in the ring-3 copy of the driver.
-    assert int(match.group(2), 16) == sensor.trap.rip == dereference_in_compare_string(sensor.image)
-    # ... reading the same kind of value: an event handle, in the kernel half.
-    assert int(match.group(3), 16) == sensor.trap.address
-    assert is_event_handle(sensor.trap.address)
+    assert kills, lines
+    killed_pids = []
+    for line in kills:
+        match = KILL_LINE.fullmatch(line)
+        assert match, line
+        sensor = kernel.processes[int(match.group(1))]
+        killed_pids.append(sensor.pid)
+        assert sensor.name == "sensor" and sensor.ring == 3
+        assert sensor.trap.vector == 14 and sensor.trap.name == "#PF"
+        # The same instruction as at ring 0, in the ring-3 copy of the driver.
+        assert int(match.group(2), 16) == sensor.trap.rip == dereference_in_compare_string(sensor.image)
+        # ... reading the same kind of value: an event handle, in the kernel half.
+        assert int(match.group(3), 16) == sensor.trap.address
+        assert is_event_handle(sensor.trap.address)
+    assert sorted(p.pid for p in kernel.processes.values() if p.fate == "killed") == sorted(killed_pids)
 
 
 def test_ring3_bad_content_no_bugcheck_machine_up_services_run(ring3_crash):
@@ -297,7 +305,7 @@ def test_ring3_bad_content_no_bugcheck_machine_up_services_run(ring3_crash):
     assert not any("STOP" in line or "Stop code" in line for line in lines)
     report = ring3_crash.to_json()
     assert report["verdict"] == "up"
-    assert report["sensor"]["crashes"] == 1
+    assert report["sensor"]["crashes"] >= 1
 
 
 def test_ring3_bad_content_cli_exits_0(tmp_path, capsys):
@@ -307,7 +315,7 @@ def test_ring3_bad_content_cli_exits_0(tmp_path, capsys):
     report = json.loads(out)
     assert report["verdict"] == "up"
     assert report["boots"][0]["bugcheck"] is None
-    assert report["sensor"]["crashes"] == 1
+    assert report["sensor"]["crashes"] >= 1
 
 
 # --- the fixed sensor build ---------------------------------------------------------------------------

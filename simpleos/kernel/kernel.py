@@ -432,8 +432,7 @@ class Kernel:
         cost = costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL
         self.clock.advance(cost)
         process.cpu_cycles += cost
-        number = cpu.read("rax")
-        args = (cpu.read("rdi"), cpu.read("rsi"), cpu.read("rdx"), cpu.read("r10"), cpu.read("r8"), cpu.read("r9"))
+        number, *args = cpu.read_syscall_registers()
         try:
             result = dispatch(self, process, number, args)
         except Gone:

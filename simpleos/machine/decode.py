@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import capstone
-from capstone import x86_const
-
 _IMPLICIT_STACK_WRITERS = {"push", "pushfq", "pushf", "call", "enter"}
 _STRING_WRITERS = ("stos", "movs")
 
 
 @lru_cache(maxsize=1)
-def _disassembler() -> capstone.Cs:
+def _disassembler():
+    """A capstone x86-64 disassembler, imported on first use (it costs ~20 ms at boot)."""
+    import capstone
     cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     cs.detail = True
     return cs
+
+
+def _memory_written(operand) -> bool:
+    """Is this capstone operand a memory operand that the instruction writes?"""
+    import capstone
+    from capstone import x86_const
+    return operand.type == x86_const.X86_OP_MEM and bool(operand.access & capstone.CS_AC_WRITE)
 
 
 def disassemble(code: bytes, address: int, count: int = 0) -> list[tuple[int, int, str, str]]:
@@ -44,7 +50,7 @@ def fault_was_write(code: bytes, address: int, fault_address: int, register) -> 
         if insn.mnemonic.startswith(_STRING_WRITERS):
             ranges.append((register("rdi"), max(op.size for op in insn.operands) if insn.operands else 8))
         for operand in insn.operands:
-            if operand.type == x86_const.X86_OP_MEM and operand.access & capstone.CS_AC_WRITE:
+            if _memory_written(operand):
                 ranges.append((_effective_address(insn, operand, register), operand.size or 8))
         # CR2 is the first byte of the access that faulted, so it lies inside the range.
         return any(start <= fault_address < start + size for start, size in ranges)

@@ -1,0 +1,501 @@
+"""The gdb remote stub: real gdb attaches over TCP and drives a DebugTarget.
+
+serve() listens on the loopback interface only, accepts one gdb connection
+and answers its packets (registers, memory, breakpoints, step, continue,
+reverse step/continue, Ctrl-C) by calling the target's methods. The target
+runs in the serving thread; a reader thread watches the socket so a Ctrl-C
+can interrupt a `continue`. Breakpoints are the target's (no int3 is ever
+written into guest memory). Malformed or hostile input gets an error reply
+or a clean close, never an exception out of serve() and never a change to
+the machine. This module does not decide what a fault means (the kernel
+does) and does not frame bytes itself (rsp.py does).
+"""
+from __future__ import annotations
+
+import ipaddress
+import queue
+import shlex
+import socket
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+from . import rsp
+from .target_description import G_PACKET_BYTES, NUMBER, REGISTERS, decode, encode, target_xml
+
+MAX_MEMORY_READ = 0x10000         # an `m` asks for at most this much; more is cut to this
+PAGE = 0x1000
+THREAD = b"1"                     # the one thread gdb sees
+SIGTRAP, SIGINT = 5, 2
+SYMBOL_FILE_NAME = "simpleos-symbols.elf"
+
+ERROR_MALFORMED = b"E01"          # the packet does not parse
+ERROR_FAULT = b"E14"              # EFAULT: the memory is not mapped
+ERROR_TARGET = b"E05"             # the target could not do it (EIO)
+OK = b"OK"
+
+_RUN_PREFIXES = (b"c", b"C", b"s", b"S", b"vCont;", b"bc", b"bs")
+_SUPPORTED = (b"PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+;"
+              b"ReverseStep+;ReverseContinue+" % rsp.PACKET_SIZE)
+
+
+def serve(target, port: int, host: str = "127.0.0.1", on_ready: Callable[[int], None] | None = None, *,
+          echo: Callable[[str], None] | None = None, symbol_dir: str | Path | None = None,
+          accept_timeout: float | None = None) -> str:
+    """Serve one gdb connection on host:port (port 0: any free port) and return why it
+    ended: "killed", "detached", "disconnected" or "timeout" (no gdb within accept_timeout).
+    on_ready(port) is called once the port listens. With `echo`, the symbol file is
+    written (into symbol_dir, else a new temporary directory) and the gdb command
+    line is echoed. Only loopback addresses are accepted: ValueError otherwise."""
+    family, address = _loopback(host)
+    with socket.socket(family, socket.SOCK_STREAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((address, port))
+        listener.listen(1)
+        actual_port = listener.getsockname()[1]
+        if echo is not None:
+            path = write_symbols(target, symbol_dir)
+            echo(recipe(actual_port, path, address))
+        if on_ready is not None:
+            on_ready(actual_port)
+        listener.settimeout(accept_timeout)
+        try:
+            connection, _ = listener.accept()
+        except socket.timeout:
+            return "timeout"
+    with connection:
+        connection.settimeout(None)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return GdbSession(target, connection, log=echo).run()
+
+
+def _loopback(host: str) -> tuple[int, str]:
+    """(address family, address) for a loopback host; ValueError for anything else."""
+    if host == "localhost":
+        return socket.AF_INET, "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"the gdb stub listens on loopback only; {host!r} is not a loopback address") from None
+    if not ip.is_loopback:
+        raise ValueError(f"the gdb stub listens on loopback only; {host} is reachable from other machines")
+    return (socket.AF_INET6 if ip.version == 6 else socket.AF_INET), str(ip)
+
+
+def write_symbols(target, directory: str | Path | None = None) -> Path:
+    """Write the ELF symbol file of the target's kernel; returns its path."""
+    from .elf import write_symbol_file
+    folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="simpleos-gdb-"))
+    path = folder / SYMBOL_FILE_NAME
+    write_symbol_file(path, target.kernel)
+    return path
+
+
+def recipe(port: int, symbol_path: str | Path, host: str = "127.0.0.1") -> str:
+    """How to attach: the gdb command line for this port and symbol file."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return (f"gdb stub listening on {where}; attach with:\n"
+            f"  gdb -ex 'set architecture i386:x86-64' -ex {shlex.quote('symbol-file ' + str(symbol_path))} "
+            f"-ex 'target remote {where}'")
+
+
+class GdbSession:
+    """One gdb connection: reads events, answers packets, runs the target."""
+
+    def __init__(self, target, connection: socket.socket, log: Callable[[str], None] | None = None) -> None:
+        self.target = target
+        self.connection = connection
+        self.log = log
+        self.events: queue.Queue = queue.Queue()
+        self.ack_mode = True
+        self.last_sent: bytes | None = None
+        self.exited = False
+        self.last_stop: bytes | None = None
+        self.gdb_features: set[bytes] = set()
+        self.breakpoints: dict[int, set[int]] = {}   # address -> Z types (0 software, 1 hardware)
+        self.errors: list[str] = []                    # target exceptions turned into error replies
+        self._lock = threading.Lock()
+        self._running = False
+        self._queued_runs = 0
+        self._interrupt_pending = False
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Serve until gdb kills, detaches or goes away; returns which."""
+        reader = threading.Thread(target=self._read_loop, name="gdbstub-reader", daemon=True)
+        reader.start()
+        try:
+            while True:
+                event = self.events.get()
+                if event is None:
+                    return "disconnected"
+                outcome = self._on_event(event)
+                if outcome is not None:
+                    return outcome
+        finally:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            reader.join(timeout=5)
+
+    def _read_loop(self) -> None:
+        """The reader thread: bytes -> events; Ctrl-C interrupts a running target at once."""
+        reader = rsp.PacketReader()
+        try:
+            while True:
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                for event in reader.feed(chunk):
+                    if event.kind == rsp.INTERRUPT:
+                        self._interrupt()
+                        continue
+                    if event.kind == rsp.PACKET and event.data.startswith(_RUN_PREFIXES):
+                        with self._lock:
+                            self._queued_runs += 1
+                    self.events.put(event)
+        except OSError:
+            pass
+        finally:
+            self._interrupt()          # gdb is gone: do not leave the target running
+            self.events.put(None)
+
+    def _interrupt(self) -> None:
+        """Ctrl-C: stop the running target, or the run command queued before it."""
+        with self._lock:
+            if self._running:
+                try:
+                    self.target.interrupt()
+                except Exception as error:  # the reader thread must survive a target bug
+                    self.errors.append(f"interrupt: {error!r}")
+            elif self._queued_runs:
+                self._interrupt_pending = True
+
+    def _on_event(self, event: rsp.Event) -> str | None:
+        if event.kind == rsp.NAK:
+            if self.ack_mode and self.last_sent is not None:
+                return self._write(self.last_sent)
+        elif event.kind == rsp.CORRUPT:
+            if self.ack_mode:
+                return self._write(b"-")
+        elif event.kind == rsp.OVERSIZED:
+            return self._acknowledge() or self._reply(ERROR_MALFORMED)
+        elif event.kind == rsp.PACKET:
+            return self._acknowledge() or self._on_packet(event.data)
+        return None
+
+    def _on_packet(self, packet: bytes) -> str | None:
+        if packet.startswith(_RUN_PREFIXES):
+            with self._lock:
+                self._queued_runs = max(0, self._queued_runs - 1)
+        if packet == b"k" or packet.startswith(b"vKill"):
+            return "killed"
+        try:
+            reply = self.dispatch(packet)
+        except rsp.MalformedPacket:
+            reply = ERROR_MALFORMED
+        except MemoryError:
+            reply = ERROR_FAULT
+        except Exception as error:   # a target bug must not kill the session or the host
+            self.errors.append(f"{packet[:40]!r}: {error!r}")
+            if self.log is not None:
+                self.log(f"gdb stub: {packet[:40]!r} failed: {error!r}")
+            reply = ERROR_TARGET
+        outcome = self._reply(reply)
+        if packet == b"QStartNoAckMode":
+            self.ack_mode = False
+        if packet.startswith(b"D"):
+            return outcome or "detached"
+        return outcome
+
+    def _acknowledge(self) -> str | None:
+        return self._write(b"+") if self.ack_mode else None
+
+    def _reply(self, payload: bytes) -> str | None:
+        self.last_sent = rsp.frame(payload)
+        return self._write(self.last_sent)
+
+    def _write(self, data: bytes) -> str | None:
+        try:
+            self.connection.sendall(data)
+        except OSError:
+            return "disconnected"
+        return None
+
+    # --- packets -------------------------------------------------------------------------
+
+    def dispatch(self, packet: bytes) -> bytes:
+        """The reply payload for one packet (b"" for packets we do not support)."""
+        if not packet:
+            return b""
+        head, body = packet[:1], packet[1:]
+        if head == b"q" or head == b"Q":
+            return self._query(packet)
+        if head == b"v":
+            return self._v_packet(packet)
+        if head == b"?":
+            return self._stop_reply_now()
+        if head == b"g":
+            return self._read_registers()
+        if head == b"G":
+            return self._write_registers(body)
+        if head == b"p":
+            return self._read_register(body)
+        if head == b"P":
+            return self._write_register(body)
+        if head == b"m":
+            return self._read_memory(body)
+        if head == b"M":
+            return self._write_memory_hex(body)
+        if head == b"X":
+            return self._write_memory_binary(body)
+        if head in (b"Z", b"z"):
+            return self._breakpoint(head == b"Z", body)
+        if head in (b"c", b"C", b"s", b"S"):
+            return self._resume(head, body)
+        if packet in (b"bc", b"bs"):
+            return self._run(self.target.reverse_cont if packet == b"bc" else self.target.reverse_stepi,
+                             reverse=True)
+        if head == b"H":
+            return OK if body[1:] in (b"0", b"-1", THREAD, b"p1." + THREAD) else ERROR_MALFORMED
+        if head == b"T":
+            return OK if body == THREAD else ERROR_MALFORMED
+        if head == b"D":
+            return OK
+        return b""
+
+    def _query(self, packet: bytes) -> bytes:
+        name = packet.split(b":", 1)[0]
+        if name == b"qSupported":
+            self.gdb_features = set(packet[len(b"qSupported:"):].split(b";"))
+            return _SUPPORTED
+        if packet.startswith(b"qXfer:features:read:"):
+            return self._read_features(packet[len(b"qXfer:features:read:"):])
+        if packet == b"QStartNoAckMode":
+            return OK
+        if packet == b"qAttached" or packet.startswith(b"qAttached:"):
+            return b"1"
+        if packet == b"qC":
+            return b"QC" + THREAD
+        if packet == b"qfThreadInfo":
+            return b"m" + THREAD
+        if packet == b"qsThreadInfo":
+            return b"l"
+        if packet == b"qOffsets":
+            return b"Text=0;Data=0;Bss=0"
+        if name == b"qSymbol":
+            return OK
+        return b""
+
+    def _v_packet(self, packet: bytes) -> bytes:
+        if packet == b"vCont?":
+            return b"vCont;c;C;s;S"
+        if packet.startswith(b"vCont;"):
+            action = _vcont_action(packet[len(b"vCont;"):])
+            if action is None:
+                return self._stop_reply_now()  # nothing for our thread: it stays stopped
+            return self._resume(action[:1], b"")
+        return b""  # vMustReplyEmpty and everything we do not know
+
+    # --- registers -------------------------------------------------------------------------
+
+    def _read_registers(self) -> bytes:
+        values = self.target.registers()
+        return b"".join(encode(r, values.get(r.name, 0) if r.modelled else 0) for r in REGISTERS)
+
+    def _write_registers(self, body: bytes) -> bytes:
+        raw = rsp.decode_hex(body)
+        if len(raw) != G_PACKET_BYTES:
+            raise rsp.MalformedPacket("G packet of the wrong length")
+        current, offset = self.target.registers(), 0
+        for register in REGISTERS:
+            value = decode(register, raw[offset:offset + register.size])
+            offset += register.size
+            if register.modelled and value != current.get(register.name, 0) & ((1 << register.bits) - 1):
+                self.target.write_register(register.name, value)
+        return OK
+
+    def _register(self, text: bytes):
+        number = rsp.parse_number(text, limit=len(REGISTERS) - 1)
+        return REGISTERS[number]
+
+    def _read_register(self, body: bytes) -> bytes:
+        register = self._register(body)
+        value = self.target.registers().get(register.name, 0) if register.modelled else 0
+        return encode(register, value)
+
+    def _write_register(self, body: bytes) -> bytes:
+        number, _, value = body.partition(b"=")
+        register = self._register(number)
+        raw = rsp.decode_hex(value)
+        if len(raw) != register.size:
+            raise rsp.MalformedPacket("register value of the wrong width")
+        if register.modelled:
+            self.target.write_register(register.name, decode(register, raw))
+        return OK
+
+    # --- memory ----------------------------------------------------------------------------
+
+    def _read_memory(self, body: bytes) -> bytes:
+        address, length = _address_length(body)
+        length = min(length, MAX_MEMORY_READ, (1 << 64) - address)
+        if length == 0:
+            return b""
+        data = self._readable_prefix(address, length)
+        return rsp.encode_hex(data) if data else ERROR_FAULT
+
+    def _readable_prefix(self, address: int, length: int) -> bytes:
+        """As much of [address, address+length) as can be read, from the start."""
+        try:
+            return bytes(self.target.read_memory(address, length))[:length]
+        except MemoryError:
+            pass
+        data = bytearray()
+        while len(data) < length:
+            at = address + len(data)
+            size = min(length - len(data), PAGE - at % PAGE)
+            try:
+                data += bytes(self.target.read_memory(at, size))[:size]
+            except MemoryError:
+                break
+        return bytes(data)
+
+    def _write_memory_hex(self, body: bytes) -> bytes:
+        where, colon, data = body.partition(b":")
+        if not colon:
+            raise rsp.MalformedPacket("M without data")
+        return self._write_memory(where, rsp.decode_hex(data))
+
+    def _write_memory_binary(self, body: bytes) -> bytes:
+        where, colon, data = body.partition(b":")
+        if not colon:
+            raise rsp.MalformedPacket("X without data")
+        return self._write_memory(where, rsp.unescape_binary(data))
+
+    def _write_memory(self, where: bytes, data: bytes) -> bytes:
+        address, length = _address_length(where)
+        if length != len(data) or address + length > 1 << 64:
+            raise rsp.MalformedPacket("length does not match the data")
+        if length:
+            self.target.write_memory(address, data)
+        return OK
+
+    # --- breakpoints -----------------------------------------------------------------------
+
+    def _breakpoint(self, insert: bool, body: bytes) -> bytes:
+        fields = body.split(b";", 1)[0].split(b",")
+        if len(fields) != 3:
+            raise rsp.MalformedPacket("Z/z needs type,address,kind")
+        kind = rsp.parse_number(fields[0], limit=0xFF)
+        address = rsp.parse_number(fields[1])
+        rsp.parse_number(fields[2], limit=0xFF)
+        if kind not in (0, 1):
+            return b""  # watchpoints: not supported
+        types = self.breakpoints.get(address, set())
+        if insert:
+            if not types:
+                self.target.add_breakpoint(address)
+            self.breakpoints[address] = types | {kind}
+        elif kind in types:
+            types = types - {kind}
+            if types:
+                self.breakpoints[address] = types
+            else:
+                del self.breakpoints[address]
+                self.target.remove_breakpoint(address)
+        return OK
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _resume(self, head: bytes, body: bytes) -> bytes:
+        """c/C/s/S [sig;][addr]: the signal is ignored (nothing to deliver it to)."""
+        if head in (b"C", b"S"):
+            signal, _, body = body.partition(b";")
+            rsp.parse_number(signal, limit=0xFF)
+        if body:
+            address = rsp.parse_number(body)
+            if not self.exited:
+                self.target.write_register("rip", address)
+        step = head in (b"s", b"S")
+        return self._run(self.target.stepi if step else self.target.cont, reverse=False)
+
+    def _run(self, command, reverse: bool) -> bytes:
+        """Run the target until it stops; the stop reply says why."""
+        if self.exited:
+            return b"W00"
+        with self._lock:
+            if self._interrupt_pending:
+                self._interrupt_pending = False
+                return self._stopped(b"T%02x" % SIGINT + self._rip_field() + b"thread:" + THREAD + b";")
+            self._running = True
+        try:
+            event = command()
+        finally:
+            with self._lock:
+                self._running = False
+                self._interrupt_pending = False
+        return self._stopped(self._stop_reply(event, reverse))
+
+    def _stopped(self, reply: bytes) -> bytes:
+        self.last_stop = reply
+        return reply
+
+    def _stop_reply(self, event, reverse: bool) -> bytes:
+        """The T packet for a StopEvent (W00 once the machine has nothing left to run)."""
+        if event.reason == "idle":
+            self.exited = True
+            return b"W00"
+        signal = event.signal if isinstance(event.signal, int) and 0 < event.signal < 256 else SIGTRAP
+        reply = b"T%02x" % signal + _rip(event.address) + b"thread:" + THREAD + b";"
+        if event.reason == "breakpoint":
+            hardware = self.breakpoints.get(event.address, set()) == {1}
+            feature = b"hwbreak" if hardware else b"swbreak"
+            if feature + b"+" in self.gdb_features:
+                reply += feature + b":;"
+        if reverse and event.reason == "start":
+            reply += b"replaylog:begin;"
+        return reply
+
+    def _stop_reply_now(self) -> bytes:
+        """`?`: the last stop, or (before any) a SIGTRAP where the target stands."""
+        if self.exited:
+            return b"W00"
+        if self.last_stop is not None:
+            return self.last_stop
+        return b"T%02x" % SIGTRAP + self._rip_field() + b"thread:" + THREAD + b";"
+
+    def _rip_field(self) -> bytes:
+        return _rip(self.target.registers().get("rip", 0))
+
+
+def _rip(address) -> bytes:
+    """The expedited `rip` field of a stop reply."""
+    number = NUMBER["rip"]
+    value = address if isinstance(address, int) else 0
+    return b"%02x:" % number + encode(REGISTERS[number], value) + b";"
+
+
+def _address_length(text: bytes) -> tuple[int, int]:
+    """`addr,length` as two numbers."""
+    address, comma, length = text.partition(b",")
+    if not comma:
+        raise rsp.MalformedPacket("expected addr,length")
+    return rsp.parse_number(address), rsp.parse_number(length)
+
+
+def _vcont_action(actions: bytes) -> bytes | None:
+    """The first vCont action that applies to our thread (c, C, s or S), or None."""
+    for action in actions.split(b";"):
+        verb, _, thread = action.partition(b":")
+        if not verb or verb[:1] not in b"cCsS" or len(verb) > 3:
+            raise rsp.MalformedPacket(f"unsupported vCont action {verb[:8]!r}")
+        if verb[:1] in b"CS":
+            rsp.parse_number(verb[1:], limit=0xFF)
+        elif len(verb) != 1:
+            raise rsp.MalformedPacket("c/s take no signal")
+        if not thread or thread in (b"-1", b"0", THREAD, b"p1." + THREAD, b"p1.-1"):
+            return verb
+    return None

@@ -1,0 +1,470 @@
+"""DebugTarget: one SimpleOS machine under a debugger -- run, stop, inspect, and go back in time.
+
+This is the contract the command interpreter (commands.py) and the gdb
+remote stub (gdbstub.py) are written against. It boots the machine of
+`simpleos boot` on a RAM copy of the machine's disk and holds it at
+position 0 (no instruction run yet). Then:
+
+  stepi / nexti / finish / cont    run forward, one instruction or until a stop
+  reverse_stepi / reverse_cont     run backward, by deterministic re-execution:
+                                   power on again from the same disk snapshot
+                                   and run forward to the earlier position
+                                   with run_once(limit=...), which keeps the
+                                   schedule identical (time slices resume)
+  registers / read_memory / ...    inspect and change the stopped machine
+
+Positions are Kernel.instructions_retired: instructions since power-on.
+Breakpoints are unicorn hooks on one address each (CPU.add_breakpoint); this
+module never installs a per-instruction Python hook, so `cont` runs at full
+speed. It must not decide what a fault means (the kernel does, when the
+next stepi/cont delivers a trap held by --break-on-fault), nor print.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..commands.push import read_host_file
+from ..isolation import model_named
+from ..kernel.bugcheck import Bugcheck
+from ..kernel.content import deliver_update
+from ..kernel.kernel import BREAKPOINT, FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
+from ..machine import decode
+from ..home import disk_image_path
+from ..system import BootOptions, open_home
+from . import stops
+from .guestmem import read_virtual, write_virtual
+from .poweron import power_on
+from .snapshot import DiskSnapshot
+from .stops import StopEvent, signal_for_trap
+from .symbols import lookup, symbolize
+
+REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+                  "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
+                  "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base", "cr0", "cr2", "cr3", "cr4"]
+_CPU_NAME = {"eflags": "rflags"}
+
+# Target states.
+RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
+_BUGCHECKED = "bugcheck"       # pseudo run_once() result: the kernel raised Bugcheck
+
+
+class DebugError(Exception):
+    """A debugger request that cannot be done in this state (one line for the user)."""
+
+
+@dataclass
+class Edit:
+    """A change the user made to the machine (register or memory), replayed by time travel."""
+    position: int
+    kind: str          # "register" | "memory"
+    key: object        # register name or address
+    value: object      # int or bytes
+
+
+class DebugTarget:
+    """The debuggable machine (see the module docstring)."""
+
+    def __init__(self, options: BootOptions, break_on_fault: bool = False) -> None:
+        model_named(options.model)  # unknown model: bad input before anything happens
+        self.options = options
+        self.break_on_fault = break_on_fault
+        self.snapshot = _snapshot_of_home(options)
+        self.breakpoints: set[int] = set()
+        self.edits: list[Edit] = []
+        self.replays = 0                          # power-ons for time travel (for the curious)
+        self._temporary: set[int] = set()         # nexti/finish breakpoints
+        self._installed: set[int] = set()         # addresses hooked in the current CPU
+        self._interrupt = threading.Event()
+        self._console_shown = 0                   # console lines already echoed (replays repeat them)
+        self._power_on()
+        self.last_stop = self._event(stops.START, "powered on: nothing has run yet")
+
+    # --- the machine and its state -----------------------------------------------------
+
+    def _power_on(self) -> None:
+        """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
+        line_numbers = itertools.count()
+        powered = power_on(self.snapshot, model=self.options.model, seed=self.options.seed,
+                           sensor_build=self.options.sensor_build,
+                           echo=lambda line: self._echo(next(line_numbers), line))
+        self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
+        self.kernel.stop_on_fault = self.break_on_fault
+        self.bugcheck: Bugcheck | None = None
+        self.idle = False
+        self._installed = set()
+
+    def _echo(self, number: int, line: str) -> None:
+        """Show a console line the first time the machine prints it (not again on replays)."""
+        if number >= self._console_shown:
+            self._console_shown = number + 1
+            if self.options.echo is not None:
+                self.options.echo(line)
+
+    @property
+    def cpu(self):
+        """The CPU of the current machine."""
+        return self.machine.cpu
+
+    @property
+    def position(self) -> int:
+        """Instructions retired since power-on."""
+        return self.kernel.instructions_retired
+
+    @property
+    def current_process(self):
+        """The process on the CPU (or the last one that was, between time slices)."""
+        if self.kernel.slice is not None:
+            return self.kernel.slice.process
+        return self.kernel.current_at_crash
+
+    @property
+    def state(self) -> str:
+        """'running-able', 'idle' (nothing left to run: gdb's exited) or 'bugcheck'."""
+        if self.bugcheck is not None:
+            return BUGCHECK_STATE
+        return IDLE_STATE if self.idle else RUNNABLE
+
+    # --- registers and memory -------------------------------------------------------------
+
+    def registers(self) -> dict[str, int]:
+        """All registers by name; RFLAGS appears as both 'rflags' and 'eflags'."""
+        values = {name: self.cpu.read(_CPU_NAME.get(name, name)) for name in REGISTER_NAMES}
+        values["rflags"] = values["eflags"]
+        return values
+
+    def write_register(self, name: str, value: int) -> None:
+        """Change a register of the stopped machine (kept across time travel)."""
+        name = name.lower()
+        if name not in REGISTER_NAMES and name != "rflags":
+            raise DebugError(f"no register {name!r}")
+        self._apply(Edit(self.position, "register", name, value & ((1 << 64) - 1)))
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        """Bytes at a virtual address of the current address space (MemoryError if unmapped)."""
+        return read_virtual(self.cpu, address, length)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        """Change guest memory (even read-only code); kept across time travel."""
+        read_virtual(self.cpu, address, len(data))  # MemoryError before anything is recorded
+        self._apply(Edit(self.position, "memory", address, bytes(data)))
+
+    def _apply(self, edit: Edit, record: bool = True) -> None:
+        """Make an edit to the machine; remember it so replays make it at the same position."""
+        if edit.kind == "memory":
+            write_virtual(self.cpu, edit.key, edit.value)
+        else:
+            cpu_name = _CPU_NAME.get(edit.key, edit.key)
+            self.cpu.write(cpu_name, edit.value)
+            process = self.current_process
+            if self.kernel.slice is None and process is not None and process.context is not None:
+                # Between slices the CPU's registers were already saved: change the saved copy too.
+                process.context = self.cpu.derive_context(process.context, {cpu_name: edit.value})
+        if record:
+            self.edits.append(edit)
+
+    # --- symbols -------------------------------------------------------------------------
+
+    def symbolize(self, address: int) -> str:
+        """'sensor.sys!compare_string+0xa', 'beacon!_start+0x12', or hex."""
+        return symbolize(self.kernel, self.current_process, address)
+
+    def lookup(self, symbol: str) -> int:
+        """The address of 'compare_string', 'sensor.sys!compare_string', '_start', ...
+        (raises symbols.UnknownSymbol, a LookupError)."""
+        return lookup(self.kernel, self.current_process, symbol, others=list(self.kernel.processes.values()))
+
+    # --- breakpoints ---------------------------------------------------------------------
+
+    def add_breakpoint(self, address: int) -> None:
+        """Stop before the instruction at `address` (in any address space)."""
+        self.breakpoints.add(address)
+        self._hook(address)
+
+    def remove_breakpoint(self, address: int) -> None:
+        """Forget a breakpoint."""
+        self.breakpoints.discard(address)
+        if address not in self._temporary:
+            self._unhook(address)
+
+    def _hook(self, address: int) -> None:
+        if address not in self._installed:
+            self.cpu.add_breakpoint(address)
+            self._installed.add(address)
+
+    def _unhook(self, address: int) -> None:
+        if address in self._installed:
+            self.cpu.remove_breakpoint(address)
+            self._installed.discard(address)
+
+    def _hook_all(self) -> None:
+        for address in self.breakpoints | self._temporary:
+            self._hook(address)
+
+    def _unhook_all(self) -> None:
+        for address in list(self._installed):
+            self._unhook(address)
+
+    # --- running forward -----------------------------------------------------------------
+
+    def interrupt(self) -> None:
+        """Ask a running cont() to stop (thread-safe; checked between time slices)."""
+        self._interrupt.set()
+
+    def stepi(self) -> StopEvent:
+        """Run exactly one instruction (of whichever process the scheduler runs next)."""
+        if self._dead():
+            return self._dead_event()
+        self.last_stop = self._step_one()
+        return self.last_stop
+
+    def cont(self) -> StopEvent:
+        """Run until a breakpoint, a held fault, a bugcheck, idle, or interrupt()."""
+        if self._dead():
+            return self._dead_event()
+        self.last_stop = self._cont()
+        return self.last_stop
+
+    def nexti(self) -> StopEvent:
+        """stepi, but a `call` runs to its return (the same process, the same stack depth)."""
+        if self._dead():
+            return self._dead_event()
+        instruction = self.instruction_at(self.cpu.read("rip"))
+        if self.kernel.slice is None or instruction is None or instruction[2] != "call":
+            return self.stepi()
+        rip, size = instruction[0], instruction[1]
+        self.last_stop = self._run_to(rip + size, self.cpu.read("rsp"), self.current_process)
+        return self.last_stop
+
+    def finish(self) -> StopEvent:
+        """Run until the current function returns to its caller."""
+        from .backtrace import backtrace
+        if self._dead():
+            return self._dead_event()
+        frames = backtrace(self)
+        if len(frames) < 2:
+            raise DebugError("finish: no caller found on the stack")
+        caller = frames[1]
+        self.last_stop = self._run_to(caller.address, caller.slot + 8, self.current_process)
+        return self.last_stop
+
+    def _step_one(self) -> StopEvent:
+        """Retire one instruction with no breakpoint hooked (a breakpoint here is stepped over)."""
+        start = self.position
+        self._unhook_all()
+        try:
+            while True:
+                result = self._run_once(limit=1)
+                if result in (FAULT, IDLE, _BUGCHECKED):
+                    return self._event_for(result)
+                if self.position > start:
+                    return self._event(stops.STEP)
+        finally:
+            self._hook_all()
+
+    def _cont(self, until: int | None = None) -> StopEvent | None:
+        """The body of cont (also used by nexti/finish and by reverse_cont's replays).
+        With `until` (a replay): run in pieces that end at that position and at the
+        positions of the user's edits, make the edits, and return None on arriving."""
+        if self.kernel.slice is not None and self.kernel.pending_trap is None \
+                and self.cpu.read("rip") in self._installed:
+            stepped = self._step_one()  # resume from a breakpoint: step over it first
+            if until is not None:
+                self._catch_up_edits()
+            if stepped.reason != stops.STEP:
+                return stepped
+        deadline = self.machine.clock.cycles + WATCHDOG_VIRTUAL_SECONDS * 1_000_000_000
+        while True:
+            if until is not None:
+                if self.position >= until:
+                    return None
+                limit = min(until, self._next_edit_after(self.position)) - self.position
+            else:
+                limit = None
+                if self._interrupt.is_set():
+                    self._interrupt.clear()
+                    return self._event(stops.INTERRUPTED, "interrupted", signal=stops.SIGINT)
+                if self.machine.clock.cycles > deadline:
+                    return self._event(stops.INTERRUPTED, f"stopped: still busy after {WATCHDOG_VIRTUAL_SECONDS} s "
+                                       "of virtual time", signal=stops.SIGINT)
+            result = self._run_once(limit)
+            if until is not None:
+                self._catch_up_edits()
+            if result in (BREAKPOINT, FAULT, IDLE, _BUGCHECKED):
+                return self._event_for(result)
+
+    def _run_to(self, address: int, stack_pointer: int, process) -> StopEvent:
+        """cont until `address` is reached by `process` with RSP == stack_pointer (a return)."""
+        temporary = address not in self._installed
+        if temporary:
+            self._temporary.add(address)
+            self._hook(address)
+        try:
+            while True:
+                event = self._cont()
+                arrived = (event.reason == stops.BREAKPOINT and event.address == address
+                           and self.current_process is process and self.cpu.read("rsp") == stack_pointer)
+                if arrived:
+                    return event if address in self.breakpoints else self._event(stops.STEP)
+                if event.reason == stops.BREAKPOINT and event.address == address and address not in self.breakpoints:
+                    continue  # the same address in another frame or process
+                return event
+        finally:
+            if temporary:
+                self._temporary.discard(address)
+                if address not in self.breakpoints:
+                    self._unhook(address)
+
+    def _run_once(self, limit: int | None = None) -> str:
+        """Kernel.run_once, with a bugcheck as a result instead of an exception."""
+        try:
+            result = self.kernel.run_once(limit)
+        except Bugcheck as bugcheck:
+            self.bugcheck = bugcheck
+            return _BUGCHECKED
+        if result == IDLE:
+            self.idle = True
+        return result
+
+    def _dead(self) -> bool:
+        return self.bugcheck is not None or self.idle
+
+    def _dead_event(self) -> StopEvent:
+        """Asked to run a machine that has stopped for good: say so again."""
+        return self._event_for(_BUGCHECKED if self.bugcheck is not None else IDLE)
+
+    # --- running backward ----------------------------------------------------------------
+
+    def reverse_stepi(self) -> StopEvent:
+        """Go back one instruction: the state stepping forward had at position - 1."""
+        if self.position == 0:
+            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
+            return self.last_stop
+        self.replay_to(self.position - 1)
+        self.last_stop = self._event(stops.STEP)
+        return self.last_stop
+
+    def reverse_cont(self) -> StopEvent:
+        """Go back to the last breakpoint (or held fault) before the current position,
+        or to position 0 if there is none. Two replays: one counts the stops, one stays
+        at the last of them."""
+        current = self.position
+        if current == 0:
+            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
+            return self.last_stop
+        count = len(self._replay_stops(before=current))
+        if count == 0:
+            self.replay_to(0)
+            self.last_stop = self._event(stops.START, "no breakpoint before this point: back at position 0")
+            return self.last_stop
+        self.last_stop = self._replay_stops(before=current, stop_at=count)[-1]
+        self._drop_edits_after(self.position)
+        return self.last_stop
+
+    def replay_to(self, target: int) -> None:
+        """Power on again and run forward to position `target` (not beyond the present).
+        Edits made after `target` are forgotten: going back undoes them."""
+        target = max(0, min(target, self.position))
+        self._drop_edits_after(target)
+        self._replay_from_power_on()
+        while self.position < target:
+            goal = min(target, self._next_edit_after(self.position))
+            result = self._run_once(limit=goal - self.position)
+            self._catch_up_edits()
+            if result in (IDLE, _BUGCHECKED):
+                break
+        self._hook_all()
+
+    def _replay_stops(self, before: int, stop_at: int | None = None) -> list[StopEvent]:
+        """Replay from power-on as a series of cont()s with the breakpoints hooked; the stops
+        (breakpoints, held faults) at positions before `before`. With `stop_at` = n, stay at
+        the n-th stop."""
+        self._replay_from_power_on()
+        self._hook_all()
+        found: list[StopEvent] = []
+        while self.position < before and not self._dead():
+            event = self._cont(until=before)
+            if event is None:
+                break
+            if event.reason in (stops.BREAKPOINT, stops.FAULT) and event.position < before:
+                found.append(event)
+                if stop_at is not None and len(found) == stop_at:
+                    break
+        return found
+
+    def _replay_from_power_on(self) -> None:
+        """A new machine at position 0 with the edits made at position 0."""
+        self._power_on()
+        self.replays += 1
+        self._edit_mark = -1
+        self._catch_up_edits()
+
+    def _catch_up_edits(self) -> None:
+        """During a replay: make the edits of the positions passed since the last call."""
+        for edit in self.edits:
+            if self._edit_mark < edit.position <= self.position:
+                self._apply(edit, record=False)
+        self._edit_mark = self.position
+
+    def _next_edit_after(self, position: int) -> int:
+        return min((e.position for e in self.edits if e.position > position), default=1 << 62)
+
+    def _drop_edits_after(self, position: int) -> None:
+        self.edits = [e for e in self.edits if e.position <= position]
+
+    # --- code -------------------------------------------------------------------------
+
+    def instruction_at(self, address: int):
+        """(address, size, mnemonic, operands) of the instruction at `address`, or None if unreadable."""
+        found = self.disassemble(address, 1)
+        return found[0] if found else None
+
+    def disassemble(self, address: int, count: int) -> list[tuple[int, int, str, str]]:
+        """Up to `count` instructions from `address` (fewer where memory ends)."""
+        code = b""
+        for length in (16 * count, 0x1000 - (address & 0xFFF)):
+            try:
+                code = self.read_memory(address, length)
+                break
+            except MemoryError:
+                continue
+        return decode.disassemble(code, address, count) if code else []
+
+    # --- stop events --------------------------------------------------------------------
+
+    def _event_for(self, result: str) -> StopEvent:
+        """The StopEvent for a run_once() result."""
+        if result == _BUGCHECKED:
+            bugcheck = self.bugcheck
+            return self._event(stops.BUGCHECK, f"bugcheck: {bugcheck}", trap=bugcheck.trap, bugcheck=bugcheck,
+                               signal=stops.SIGSEGV)
+        if result == IDLE:
+            return self._event(stops.IDLE, "the machine is idle: nothing left to run", signal=stops.EXITED)
+        if result == FAULT:
+            process, trap = self.kernel.pending_trap
+            return self._event(stops.FAULT, f"{process}: {trap.summary()} (held: not yet delivered)", trap=trap,
+                               signal=signal_for_trap(trap))
+        if result == BREAKPOINT:
+            return self._event(stops.BREAKPOINT)
+        return self._event(stops.STEP)
+
+    def _event(self, reason: str, description: str = "", *, trap=None, bugcheck=None,
+               signal: int = stops.SIGTRAP) -> StopEvent:
+        rip = self.cpu.read("rip")
+        if not description:
+            description = f"{reason} at {rip:#x} <{self.symbolize(rip)}>"
+        return StopEvent(reason, rip, trap, bugcheck, signal, description, self.position)
+
+
+def _snapshot_of_home(options: BootOptions) -> DiskSnapshot:
+    """Open the machine home like `simpleos boot` (--fresh, --channel), then freeze its disk."""
+    home, fs = open_home(options.machine, options.fresh)
+    try:
+        for path in options.channels:
+            source = Path(path)
+            deliver_update(fs, source.name, read_host_file(source))
+    finally:
+        fs.close()
+    return DiskSnapshot.of_file(disk_image_path(home))
