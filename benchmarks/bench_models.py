@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from _common import Ratio, Result, Row, interleave, median, paired_ratio, scratch, timed, unlimited_cpu_time
-from bench_sensor import _run_on_a_booted_machine
+from bench_sensor import events_per_second_sampler
 
 MODEL_NAMES = ["monolithic", "hybrid", "microkernel", "verified"]
 BAD = Path(__file__).resolve().parents[1] / "channel_files" / "C-00000291-bad.sys"
@@ -58,19 +58,10 @@ def run(quick: bool = False) -> Result:
     count = 200 if quick else 1_000
     virtual: dict[str, list[float]] = {name: [] for name in MODEL_NAMES}
 
-    def per_event(model: str):
-        def sample() -> float:
-            empty_seconds, empty_cycles, empty_events = _run_on_a_booted_machine(model, 0)
-            full_seconds, full_cycles, full_events = _run_on_a_booted_machine(model, count)
-            if full_events - empty_events != count:
-                raise RuntimeError(f"{model}: {full_events - empty_events} events for {count} pipes")
-            virtual[model].append((full_cycles - empty_cycles) / count)
-            return count / (full_seconds - empty_seconds)
-        return sample
-
     with unlimited_cpu_time():
         _bootloop_in_process()  # warm caches, untimed
-        events = interleave({model: per_event(model) for model in MODEL_NAMES}, repetitions)
+        events = interleave({model: events_per_second_sampler(model, count, virtual[model])
+                             for model in MODEL_NAMES}, repetitions)
         loops = interleave({"in-process": _bootloop_in_process, "cli": _bootloop_cli}, repetitions)
     cycles = {}
     for model, values in virtual.items():

@@ -128,6 +128,19 @@ def _run_without_sensor(count: int) -> tuple[float, int]:
     return seconds, kernel.clock.cycles
 
 
+def events_per_second_sampler(model: str, count: int, virtual_cycles: list[float]):
+    """A sample function for interleave(): events/s under `model` (N pipes minus 0 pipes);
+    appends the virtual cycles per event to `virtual_cycles`."""
+    def sample() -> float:
+        empty_seconds, empty_cycles, empty_events = _run_on_a_booted_machine(model, 0)
+        full_seconds, full_cycles, full_events = _run_on_a_booted_machine(model, count)
+        if full_events - empty_events != count:
+            raise RuntimeError(f"{model}: {full_events - empty_events} events for {count} pipes")
+        virtual_cycles.append((full_cycles - empty_cycles) / count)
+        return count / (full_seconds - empty_seconds)
+    return sample
+
+
 def run(quick: bool = False) -> Result:
     """Sensor events per second at ring 0 and ring 3; `quick` does fewer events and 3 repetitions."""
     repetitions = 3 if quick else 7
@@ -135,16 +148,7 @@ def run(quick: bool = False) -> Result:
     virtual: dict[str, list[float]] = {name: [] for name in (*MODELS, "none")}
 
     def per_event(name: str):
-        model = MODELS[name]
-
-        def sample() -> float:
-            empty_seconds, empty_cycles, empty_events = _run_on_a_booted_machine(model, 0)
-            full_seconds, full_cycles, full_events = _run_on_a_booted_machine(model, count)
-            if full_events - empty_events != count:
-                raise RuntimeError(f"{model}: {full_events - empty_events} events for {count} pipes")
-            virtual[name].append((full_cycles - empty_cycles) / count)
-            return count / (full_seconds - empty_seconds)
-        return sample
+        return events_per_second_sampler(MODELS[name], count, virtual[name])
 
     def no_sensor() -> float:
         empty_seconds, empty_cycles = _run_without_sensor(0)
