@@ -23,7 +23,8 @@ SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 PT_LOAD = 1
 PF_X, PF_W, PF_R = 1, 2, 4
 STB_GLOBAL = 1
-STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
+STT_OBJECT, STT_FUNC = 1, 2
+TEXT_PADDING = b"\xcc"            # the assembler pads text to its page with int3
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
@@ -91,9 +92,10 @@ def _module_sections(images) -> list[_Section]:
                         data=bytes(image.code[:image.data_offset]), align=16)
         data = _Section(f".data.{stem}", SHT_NOBITS, SHF_ALLOC | SHF_WRITE, image.base + image.data_offset,
                         size=len(image.code) - image.data_offset, align=8)
-        for section, kind in ((text, STT_FUNC), (data, STT_OBJECT)):
-            section.symbols = _sized_symbols(image.symbols, section.address,
-                                             section.address + (len(section.data) or section.size), kind)
+        text.symbols = _sized_symbols(image.symbols, text.address, text.address + len(text.data), STT_FUNC,
+                                      last_end=text.address + len(text.data.rstrip(TEXT_PADDING)))
+        data.symbols = _sized_symbols(image.symbols, data.address, data.address + data.size, STT_OBJECT)
+        for section in (text, data):
             if section.data or section.size:
                 sections.append(section)
     return sections
@@ -108,11 +110,14 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _sized_symbols(symbols: dict[str, int], start: int, end: int, kind: int) -> list:
-    """The labels in [start, end), each sized up to the next label at a higher address."""
+def _sized_symbols(symbols: dict[str, int], start: int, end: int, kind: int, last_end: int | None = None) -> list:
+    """The labels in [start, end), each sized up to the next label at a higher address;
+    the last one up to `last_end` (the end of the code before the padding), else `end`."""
     inside = sorted((address, name) for name, address in symbols.items() if start <= address < end)
-    addresses = sorted({address for address, _ in inside}) + [end]
+    addresses = sorted({address for address, _ in inside})
     following = {address: addresses[i + 1] for i, address in enumerate(addresses[:-1])}
+    if addresses:
+        following[addresses[-1]] = max(last_end if last_end is not None else end, addresses[-1])
     return [(name, address, following[address] - address, kind) for address, name in inside]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import rsp
+from .elf import write_symbol_file
 from .target_description import G_PACKET_BYTES, NUMBER, REGISTERS, decode, encode, target_xml
 
 MAX_MEMORY_READ = 0x10000         # an `m` asks for at most this much; more is cut to this
@@ -29,6 +30,7 @@ PAGE = 0x1000
 THREAD = b"1"                     # the one thread gdb sees
 SIGTRAP, SIGINT = 5, 2
 SYMBOL_FILE_NAME = "simpleos-symbols.elf"
+EVENT_BACKLOG = 1024              # packets read ahead of the serving thread before reading pauses
 
 ERROR_MALFORMED = b"E01"          # the packet does not parse
 ERROR_FAULT = b"E14"              # EFAULT: the memory is not mapped
@@ -45,17 +47,18 @@ def serve(target, port: int, host: str = "127.0.0.1", on_ready: Callable[[int], 
           accept_timeout: float | None = None) -> str:
     """Serve one gdb connection on host:port (port 0: any free port) and return why it
     ended: "killed", "detached", "disconnected" or "timeout" (no gdb within accept_timeout).
-    on_ready(port) is called once the port listens. With `echo`, the symbol file is
-    written (into symbol_dir, else a new temporary directory) and the gdb command
-    line is echoed. Only loopback addresses are accepted: ValueError otherwise."""
+    on_ready(port) is called once the port listens. With `echo` or `symbol_dir`, the
+    symbol file is written (into symbol_dir, else a new temporary directory), offered
+    to gdb as the executable (qXfer:exec-file), and with `echo` the gdb command line
+    is echoed. Only loopback addresses are accepted: ValueError otherwise."""
     family, address = _loopback(host)
     with socket.socket(family, socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((address, port))
         listener.listen(1)
         actual_port = listener.getsockname()[1]
+        path = write_symbols(target, symbol_dir) if echo is not None or symbol_dir is not None else None
         if echo is not None:
-            path = write_symbols(target, symbol_dir)
             echo(recipe(actual_port, path, address))
         if on_ready is not None:
             on_ready(actual_port)
@@ -67,7 +70,7 @@ def serve(target, port: int, host: str = "127.0.0.1", on_ready: Callable[[int], 
     with connection:
         connection.settimeout(None)
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return GdbSession(target, connection, log=echo).run()
+        return GdbSession(target, connection, log=echo, symbol_path=path).run()
 
 
 def _loopback(host: str) -> tuple[int, str]:
@@ -85,7 +88,6 @@ def _loopback(host: str) -> tuple[int, str]:
 
 def write_symbols(target, directory: str | Path | None = None) -> Path:
     """Write the ELF symbol file of the target's kernel; returns its path."""
-    from .elf import write_symbol_file
     folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="simpleos-gdb-"))
     path = folder / SYMBOL_FILE_NAME
     write_symbol_file(path, target.kernel)
@@ -93,21 +95,26 @@ def write_symbols(target, directory: str | Path | None = None) -> Path:
 
 
 def recipe(port: int, symbol_path: str | Path, host: str = "127.0.0.1") -> str:
-    """How to attach: the gdb command line for this port and symbol file."""
+    """How to attach: the gdb command line for this port and symbol file. (`set sysroot`
+    with no value makes gdb read the symbol file from the local disk without asking
+    the stub for it, which it cannot serve.)"""
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return (f"gdb stub listening on {where}; attach with:\n"
-            f"  gdb -ex 'set architecture i386:x86-64' -ex {shlex.quote('symbol-file ' + str(symbol_path))} "
-            f"-ex 'target remote {where}'")
+            f"  gdb -ex 'set sysroot' -ex 'set architecture i386:x86-64' "
+            f"-ex {shlex.quote('symbol-file ' + str(symbol_path))} -ex 'target remote {where}'")
 
 
 class GdbSession:
     """One gdb connection: reads events, answers packets, runs the target."""
 
-    def __init__(self, target, connection: socket.socket, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, target, connection: socket.socket, log: Callable[[str], None] | None = None,
+                 symbol_path: str | Path | None = None) -> None:
         self.target = target
         self.connection = connection
         self.log = log
-        self.events: queue.Queue = queue.Queue()
+        self.symbol_path = str(symbol_path) if symbol_path is not None else None
+        self.events: queue.Queue = queue.Queue(maxsize=EVENT_BACKLOG)
+        self._closed = threading.Event()
         self.ack_mode = True
         self.last_sent: bytes | None = None
         self.exited = False
@@ -135,6 +142,7 @@ class GdbSession:
                 if outcome is not None:
                     return outcome
         finally:
+            self._closed.set()
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -156,12 +164,21 @@ class GdbSession:
                     if event.kind == rsp.PACKET and event.data.startswith(_RUN_PREFIXES):
                         with self._lock:
                             self._queued_runs += 1
-                    self.events.put(event)
+                    self._post(event)
         except OSError:
             pass
         finally:
             self._interrupt()          # gdb is gone: do not leave the target running
-            self.events.put(None)
+            self._post(None)
+
+    def _post(self, event) -> None:
+        """Queue an event for the serving thread; a flood waits here (until the session ends)."""
+        while not self._closed.is_set():
+            try:
+                self.events.put(event, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     def _interrupt(self) -> None:
         """Ctrl-C: stop the running target, or the run command queued before it."""
@@ -188,22 +205,15 @@ class GdbSession:
         return None
 
     def _on_packet(self, packet: bytes) -> str | None:
+        if packet == b"k":
+            return "killed"             # gdb expects no reply: it closes the connection
+        if packet.startswith(b"vKill"):
+            return self._reply(OK) or "killed"
+        reply = self.dispatch(packet)
         if packet.startswith(_RUN_PREFIXES):
-            with self._lock:
+            with self._lock:            # this run command is over: so is any Ctrl-C meant for it
                 self._queued_runs = max(0, self._queued_runs - 1)
-        if packet == b"k" or packet.startswith(b"vKill"):
-            return "killed"
-        try:
-            reply = self.dispatch(packet)
-        except rsp.MalformedPacket:
-            reply = ERROR_MALFORMED
-        except MemoryError:
-            reply = ERROR_FAULT
-        except Exception as error:   # a target bug must not kill the session or the host
-            self.errors.append(f"{packet[:40]!r}: {error!r}")
-            if self.log is not None:
-                self.log(f"gdb stub: {packet[:40]!r} failed: {error!r}")
-            reply = ERROR_TARGET
+                self._interrupt_pending = False
         outcome = self._reply(reply)
         if packet == b"QStartNoAckMode":
             self.ack_mode = False
@@ -228,7 +238,21 @@ class GdbSession:
     # --- packets -------------------------------------------------------------------------
 
     def dispatch(self, packet: bytes) -> bytes:
-        """The reply payload for one packet (b"" for packets we do not support)."""
+        """The reply payload for one packet: b"" for packets we do not support, E01 for
+        malformed ones, E14 for unmapped memory, E05 when the target fails."""
+        try:
+            return self._dispatch(packet)
+        except rsp.MalformedPacket:
+            return ERROR_MALFORMED
+        except MemoryError:
+            return ERROR_FAULT
+        except Exception as error:   # a target bug must not kill the session or the host
+            self.errors.append(f"{packet[:40]!r}: {error!r}")
+            if self.log is not None:
+                self.log(f"gdb stub: {packet[:40]!r} failed: {error!r}")
+            return ERROR_TARGET
+
+    def _dispatch(self, packet: bytes) -> bytes:
         if not packet:
             return b""
         head, body = packet[:1], packet[1:]
@@ -271,9 +295,12 @@ class GdbSession:
         name = packet.split(b":", 1)[0]
         if name == b"qSupported":
             self.gdb_features = set(packet[len(b"qSupported:"):].split(b";"))
-            return _SUPPORTED
+            return _SUPPORTED + (b";qXfer:exec-file:read+" if self.symbol_path else b"")
         if packet.startswith(b"qXfer:features:read:"):
             return self._read_features(packet[len(b"qXfer:features:read:"):])
+        if packet.startswith(b"qXfer:exec-file:read:") and self.symbol_path:
+            _, _, span = packet[len(b"qXfer:exec-file:read:"):].partition(b":")
+            return _xfer_slice(self.symbol_path.encode("utf-8"), span)
         if packet == b"QStartNoAckMode":
             return OK
         if packet == b"qAttached" or packet.startswith(b"qAttached:"):
@@ -290,6 +317,13 @@ class GdbSession:
             return OK
         return b""
 
+    def _read_features(self, request: bytes) -> bytes:
+        """qXfer:features:read:target.xml:offset,length -> m/l + a slice of the description."""
+        annex, _, span = request.partition(b":")
+        if annex != b"target.xml":
+            return b"E00"
+        return _xfer_slice(target_xml(), span)
+
     def _v_packet(self, packet: bytes) -> bytes:
         if packet == b"vCont?":
             return b"vCont;c;C;s;S"
@@ -297,7 +331,8 @@ class GdbSession:
             action = _vcont_action(packet[len(b"vCont;"):])
             if action is None:
                 return self._stop_reply_now()  # nothing for our thread: it stays stopped
-            return self._resume(action[:1], b"")
+            step = action[:1] in b"sS"
+            return self._run(self.target.stepi if step else self.target.cont, reverse=False)
         return b""  # vMustReplyEmpty and everything we do not know
 
     # --- registers -------------------------------------------------------------------------
@@ -436,7 +471,6 @@ class GdbSession:
         finally:
             with self._lock:
                 self._running = False
-                self._interrupt_pending = False
         return self._stopped(self._stop_reply(event, reverse))
 
     def _stopped(self, reply: bytes) -> bytes:
@@ -478,6 +512,14 @@ def _rip(address) -> bytes:
     return b"%02x:" % number + encode(REGISTERS[number], value) + b";"
 
 
+def _xfer_slice(document: bytes, span: bytes) -> bytes:
+    """A qXfer read reply for `offset,length` of `document`: m (more follows) or l (last)."""
+    offset, length = _address_length(span)
+    chunk = document[offset:offset + min(length, rsp.PACKET_SIZE // 2)]
+    more = chunk and offset + len(chunk) < len(document)
+    return (b"m" if more else b"l") + rsp.escape_binary(chunk)
+
+
 def _address_length(text: bytes) -> tuple[int, int]:
     """`addr,length` as two numbers."""
     address, comma, length = text.partition(b",")
@@ -487,15 +529,15 @@ def _address_length(text: bytes) -> tuple[int, int]:
 
 
 def _vcont_action(actions: bytes) -> bytes | None:
-    """The first vCont action that applies to our thread (c, C, s or S), or None."""
+    """The first vCont action that applies to our thread (c, C, s or S), or None.
+    Every action is checked first: one we do not support makes the packet malformed."""
+    chosen = None
     for action in actions.split(b";"):
         verb, _, thread = action.partition(b":")
-        if not verb or verb[:1] not in b"cCsS" or len(verb) > 3:
-            raise rsp.MalformedPacket(f"unsupported vCont action {verb[:8]!r}")
-        if verb[:1] in b"CS":
+        if verb[:1] in (b"C", b"S"):
             rsp.parse_number(verb[1:], limit=0xFF)
-        elif len(verb) != 1:
-            raise rsp.MalformedPacket("c/s take no signal")
-        if not thread or thread in (b"-1", b"0", THREAD, b"p1." + THREAD, b"p1.-1"):
-            return verb
-    return None
+        elif verb not in (b"c", b"s"):
+            raise rsp.MalformedPacket(f"unsupported vCont action {verb[:8]!r}")
+        if chosen is None and (not thread or thread in (b"-1", b"0", THREAD, b"p1." + THREAD, b"p1.-1")):
+            chosen = verb
+    return chosen
