@@ -24,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402  (sets up sys.path for simpleos)
 import bench_boot  # noqa: E402
 import bench_compute  # noqa: E402
+import bench_debug  # noqa: E402
 import bench_sensor  # noqa: E402
 import bench_models  # noqa: E402
 import bench_syscall  # noqa: E402
 
-BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor, "models": bench_models}
+BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor, "models": bench_models, "debug": bench_debug}
 
 
 def environment() -> dict:

@@ -25,6 +25,7 @@ import itertools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..commands.push import read_host_file
 from ..isolation import model_named
@@ -39,7 +40,7 @@ from .guestmem import read_virtual, write_virtual
 from .poweron import power_on
 from .snapshot import DiskSnapshot
 from .stops import StopEvent, signal_for_trap
-from .symbols import lookup, symbolize
+from .symbols import lookup, process_label, symbolize
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
@@ -67,18 +68,24 @@ class Edit:
 class DebugTarget:
     """The debuggable machine (see the module docstring)."""
 
-    def __init__(self, options: BootOptions, break_on_fault: bool = False) -> None:
+    def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
+                 on_power_on: Callable[[object], None] | None = None) -> None:
+        """`on_power_on(kernel)`, if given, runs after init is spawned at every power-on
+        (the first and each replay), e.g. to spawn an extra program: it must be deterministic."""
         model_named(options.model)  # unknown model: bad input before anything happens
         self.options = options
         self.break_on_fault = break_on_fault
+        self.on_power_on = on_power_on
         self.snapshot = _snapshot_of_home(options)
         self.breakpoints: set[int] = set()
+        self.breakpoint_processes: dict[int, str] = {}   # address -> the only process it stops
         self.edits: list[Edit] = []
         self.replays = 0                          # power-ons for time travel (for the curious)
         self._temporary: set[int] = set()         # nexti/finish breakpoints
         self._installed: set[int] = set()         # addresses hooked in the current CPU
         self._interrupt = threading.Event()
         self._console_shown = 0                   # console lines already echoed (replays repeat them)
+        self._edit_mark = 0                       # replays: edits up to here are made
         self._power_on()
         self.last_stop = self._event(stops.START, "powered on: nothing has run yet")
 
@@ -91,10 +98,15 @@ class DebugTarget:
                            sensor_build=self.options.sensor_build,
                            echo=lambda line: self._echo(next(line_numbers), line))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
+        if self.on_power_on is not None:
+            self.on_power_on(self.kernel)
         self.kernel.stop_on_fault = self.break_on_fault
         self.bugcheck: Bugcheck | None = None
         self.idle = False
         self._installed = set()
+        # Put the first process on the CPU without running anything (a zero-instruction slice
+        # start, as the scheduler's first step would): position 0 then shows real registers.
+        self._run_once(limit=0)
 
     def _echo(self, number: int, line: str) -> None:
         """Show a console line the first time the machine prints it (not again on replays)."""
@@ -178,14 +190,22 @@ class DebugTarget:
 
     # --- breakpoints ---------------------------------------------------------------------
 
-    def add_breakpoint(self, address: int) -> None:
-        """Stop before the instruction at `address` (in any address space)."""
+    def add_breakpoint(self, address: int, process: str | None = None) -> None:
+        """Stop before the instruction at `address`: in any address space, or, with
+        `process` (a process name such as 'beacon'), only when that process runs it --
+        user programs all start at the same addresses."""
         self.breakpoints.add(address)
+        if process is None:
+            self.breakpoint_processes.pop(address, None)
+        else:
+            self.breakpoint_processes[address] = process
         self._hook(address)
+        self.cpu.flush_translations()  # code translated before the hook existed would not see it
 
     def remove_breakpoint(self, address: int) -> None:
         """Forget a breakpoint."""
         self.breakpoints.discard(address)
+        self.breakpoint_processes.pop(address, None)
         if address not in self._temporary:
             self._unhook(address)
 
@@ -199,13 +219,16 @@ class DebugTarget:
             self.cpu.remove_breakpoint(address)
             self._installed.discard(address)
 
+    def _rehook_here(self, address: int) -> None:
+        """Hook `address` again after stepping over it. unicorn re-translated that code
+        without the hook while it was gone, so drop the translation (in the current
+        address space: the address was just executed there)."""
+        self._hook(address)
+        self.cpu.forget_code(address, address + 1)
+
     def _hook_all(self) -> None:
         for address in self.breakpoints | self._temporary:
             self._hook(address)
-
-    def _unhook_all(self) -> None:
-        for address in list(self._installed):
-            self._unhook(address)
 
     # --- running forward -----------------------------------------------------------------
 
@@ -250,36 +273,58 @@ class DebugTarget:
         self.last_stop = self._run_to(caller.address, caller.slot + 8, self.current_process)
         return self.last_stop
 
+    def run_to(self, position: int) -> StopEvent:
+        """Run forward to `position`, or less far if a breakpoint, a held fault, a bugcheck or
+        idle comes first (going back: replay_to)."""
+        if self._dead():
+            return self._dead_event()
+        self._edit_mark = self.position       # every edit so far is already made
+        event = self._cont(until=position)
+        self.last_stop = event if event is not None else self._event(stops.STEP)
+        return self.last_stop
+
     def _step_one(self) -> StopEvent:
-        """Retire one instruction with no breakpoint hooked (a breakpoint here is stepped over)."""
+        """Retire one instruction; a breakpoint on it is stepped over (unhooked for that
+        instruction only), so no breakpoint can stop a single step."""
         start = self.position
-        self._unhook_all()
-        try:
-            while True:
+        while True:
+            skipped = self._breakpoint_under_rip()
+            if skipped is not None:
+                self._unhook(skipped)
+            try:
                 result = self._run_once(limit=1)
-                if result in (FAULT, IDLE, _BUGCHECKED):
-                    return self._event_for(result)
-                if self.position > start:
-                    return self._event(stops.STEP)
-        finally:
-            self._hook_all()
+            finally:
+                if skipped is not None:
+                    self._rehook_here(skipped)
+            if result in (FAULT, IDLE, _BUGCHECKED):
+                return self._event_for(result)
+            if self.position > start:
+                return self._event(stops.STEP)
+            # A new slice began on a breakpoint (nothing ran): the next round steps over it.
+
+    def _breakpoint_under_rip(self) -> int | None:
+        """The hooked address the open slice is about to execute, if any."""
+        if self.kernel.slice is None or self.kernel.pending_trap is not None:
+            return None
+        rip = self.cpu.read("rip")
+        return rip if rip in self._installed else None
 
     def _cont(self, until: int | None = None) -> StopEvent | None:
         """The body of cont (also used by nexti/finish and by reverse_cont's replays).
         With `until` (a replay): run in pieces that end at that position and at the
         positions of the user's edits, make the edits, and return None on arriving."""
-        if self.kernel.slice is not None and self.kernel.pending_trap is None \
-                and self.cpu.read("rip") in self._installed:
-            stepped = self._step_one()  # resume from a breakpoint: step over it first
-            if until is not None:
-                self._catch_up_edits()
-            if stepped.reason != stops.STEP:
-                return stepped
         deadline = self.machine.clock.cycles + WATCHDOG_VIRTUAL_SECONDS * 1_000_000_000
         while True:
+            if until is not None and self.position >= until:
+                return None
+            if self._breakpoint_under_rip() is not None:
+                stepped = self._step_one()  # resume from a breakpoint: step over it first
+                if until is not None:
+                    self._catch_up_edits()
+                if stepped.reason != stops.STEP:
+                    return stepped
+                continue
             if until is not None:
-                if self.position >= until:
-                    return None
                 limit = min(until, self._next_edit_after(self.position)) - self.position
             else:
                 limit = None
@@ -292,15 +337,25 @@ class DebugTarget:
             result = self._run_once(limit)
             if until is not None:
                 self._catch_up_edits()
+            if result == BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
+                continue  # a breakpoint meant for another process: go on
             if result in (BREAKPOINT, FAULT, IDLE, _BUGCHECKED):
                 return self._event_for(result)
+
+    def _stops_here(self, address: int) -> bool:
+        """Does the breakpoint at `address` stop the process on the CPU (see add_breakpoint)?"""
+        wanted = self.breakpoint_processes.get(address)
+        if wanted is None or address in self._temporary:
+            return True
+        process = self.current_process
+        return process is not None and wanted in (process.name, process_label(process) if process.image else None)
 
     def _run_to(self, address: int, stack_pointer: int, process) -> StopEvent:
         """cont until `address` is reached by `process` with RSP == stack_pointer (a return)."""
         temporary = address not in self._installed
         if temporary:
             self._temporary.add(address)
-            self._hook(address)
+            self._rehook_here(address)
         try:
             while True:
                 event = self._cont()
@@ -319,6 +374,12 @@ class DebugTarget:
 
     def _run_once(self, limit: int | None = None) -> str:
         """Kernel.run_once, with a bugcheck as a result instead of an exception."""
+        if self.kernel.slice is not None and self.kernel.pending_trap is None:
+            # Resuming a slice that a breakpoint or a step cut short. unicorn keeps QEMU's
+            # old_exception from that stop, and a fault on the first instruction would then
+            # arrive as #DF (see machine/exception_state.py); a context round trip clears it,
+            # so a stepped fault is the same #PF that an undisturbed run takes.
+            self.cpu.restore_context(self.cpu.save_context())
         try:
             result = self.kernel.run_once(limit)
         except Bugcheck as bugcheck:

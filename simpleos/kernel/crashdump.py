@@ -28,6 +28,8 @@ def capture(kernel, bugcheck: Bugcheck, boot_index: int) -> dict:
     registers = cpu.read_all()
     for name in ("cs", "ss", "cr0", "cr2", "cr3", "cr4"):
         registers[name] = cpu.read(name)
+    if bugcheck.trap is not None and bugcheck.trap.address is not None:
+        registers["cr2"] = bugcheck.trap.address  # as read in the fault hook; later reads are stale
     space = cpu.address_space()
 
     def read(address: int, length: int) -> bytes | None:

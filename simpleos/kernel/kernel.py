@@ -343,6 +343,8 @@ class Kernel:
             self.pending_trap = None
             self._deliver_trap(process, trap)
             return RAN
+        if self.slice is not None:
+            self.cpu.clear_exception_state()  # a paused slice goes on: see CPU.clear_exception_state
         if self.slice is None:
             self._fire_due_timers()
             process = self.scheduler.pick_next(self.clock.cycles)

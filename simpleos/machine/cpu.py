@@ -25,7 +25,7 @@ from . import decode
 from .exception_state import clear_old_exception
 from .gdt import gdt_bytes
 from .icount import InstructionCounter
-from .layout import GDT_PHYS, KERNEL_DATA_SELECTOR, phys_to_virt
+from .layout import GDT_PHYS, KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, phys_to_virt
 from .memory import PhysicalMemory
 from .paging import AddressSpace
 from .trap import EXCEPTION, INVALID_OPCODE, MACHINE_CHECK, PAGE_FAULT, SYSCALL, Trap
@@ -93,6 +93,9 @@ class CPU:
         self.uc.reg_write(X.UC_X86_REG_CR0, CR0_PE | CR0_WP | CR0_PG)
         for segment in ("ss", "ds", "es"):
             self.uc.reg_write(_REGISTER_IDS[segment], KERNEL_DATA_SELECTOR)
+        # The selector only (in 64-bit mode this does not change the CPL): so that
+        # ring-0 contexts show CS = 0x08 in dumps and debuggers, as on real hardware.
+        self.uc.reg_write(_REGISTER_IDS["cs"], KERNEL_CODE_SELECTOR)
 
     # --- registers and contexts ----------------------------------------------------
 
@@ -142,6 +145,17 @@ class CPU:
         clear_old_exception(context)  # see exception_state.py: else the next #PF becomes a #DF
         self.uc.context_restore(context)
         self.uc.reg_write(X.UC_X86_REG_CR3, cr3 if cr3 is not None else self.uc.reg_read(X.UC_X86_REG_CR3))
+
+    def clear_exception_state(self) -> None:
+        """Resume in place with QEMU's old_exception cleared (see exception_state.py):
+        needed when a slice that was paused (breakpoint, single step) goes on
+        without a context switch."""
+        self.restore_context(self.save_context())
+
+    def descriptor_table(self) -> tuple[int, int]:
+        """GDTR: (base, limit) of the GDT the CPU uses (for debuggers)."""
+        _, base, limit, _ = self.uc.reg_read(X.UC_X86_REG_GDTR)
+        return base, limit
 
     def address_space(self) -> AddressSpace:
         """The address space CR3 points at now."""

@@ -1,0 +1,117 @@
+"""`simpleos debug`: boot the machine under the debugger (a prompt, a script, or a gdb stub).
+
+    simpleos debug [boot options] [--break-on-fault] [--script FILE] [--context] [--gdb PORT]
+
+The machine boots as `simpleos boot` would (same --machine, --fresh,
+--channel, --model, --sensor-build, --seed), once, on a RAM copy of its
+disk -- debugging never changes the machine's disk -- and stops before the
+first instruction. Commands come from --script FILE, from stdin when it is
+not a terminal, or from a prompt; --gdb PORT serves a real gdb on the
+loopback interface instead. This file only wires options to
+simpleos.debug; it must not hold debugger logic.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import BadInput
+from ..system import BootOptions
+from .common import add_boot_options
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+_NOT_FOR_DEBUG = {"json": "--json", "safe_mode": "--safe-mode", "exec_commands": "--exec", "auto_repair": "--auto-repair"}
+
+
+def register(subparsers) -> None:
+    """Add the `debug` command."""
+    parser = subparsers.add_parser("debug", help="boot under the debugger: breakpoints, stepping, time travel")
+    add_boot_options(parser)
+    parser.add_argument("--break-on-fault", action="store_true",
+                        help="stop at a CPU fault before the kernel handles it (before the bugcheck)")
+    parser.add_argument("--script", metavar="FILE", help="run the debugger commands in FILE, then exit")
+    parser.add_argument("--context", action="store_true",
+                        help="show the full context view (registers, code, stack) at every stop")
+    parser.add_argument("--gdb", type=_port, metavar="PORT",
+                        help="serve the gdb remote protocol on 127.0.0.1:PORT instead of a prompt")
+    parser.set_defaults(func=main)
+
+
+def main(args) -> int:
+    """Run one debugging session; 0 unless the input was bad."""
+    for name, flag in _NOT_FOR_DEBUG.items():
+        if getattr(args, name, None):
+            print(f"simpleos debug: {flag} is not supported here (the debugger boots normally, once, "
+                  f"and prints a session transcript)", file=sys.stderr)
+            return EXIT_USAGE
+    script = _read_script(args.script) if args.script else None
+    serve = _gdb_server() if args.gdb is not None else None
+
+    from ..debug.commands import Debugger
+    from ..debug.output import Output
+    from ..debug.target import DebugTarget
+
+    output = Output()
+    options = BootOptions(machine=args.machine, fresh=args.fresh, model=args.model, channels=args.channel,
+                          seed=args.seed, sensor_build=args.sensor_build, echo=output.line)
+    target = DebugTarget(options, break_on_fault=args.break_on_fault)
+    if serve is not None:
+        try:
+            serve(target, args.gdb, echo=output.line)
+        except (OSError, ValueError) as error:
+            raise BadInput(f"cannot serve gdb on port {args.gdb}: {error}") from None
+        return EXIT_OK
+    interactive = script is None and sys.stdin.isatty()
+    debugger = Debugger(target, output, context_on_stop=args.context or interactive)
+    if script is not None:
+        debugger.run_script(script)
+    elif interactive:
+        _enable_line_editing()
+        debugger.report(target.last_stop)
+        debugger.interactive(input)
+    else:
+        debugger.run_script(sys.stdin)
+    output.flush()
+    return EXIT_OK
+
+
+def _read_script(path: str) -> list[str]:
+    """The lines of a --script file (BadInput with one line if unreadable)."""
+    try:
+        return Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        raise BadInput(f"no such script: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read script {path}: {error}") from None
+
+
+def _gdb_server():
+    """simpleos.debug.gdbstub.serve, imported only when asked for."""
+    try:
+        from ..debug.gdbstub import serve
+    except ModuleNotFoundError as missing:
+        if missing.name in ("simpleos.debug.gdbstub", "simpleos.debug.rsp", "simpleos.debug.elf"):
+            raise BadInput("debug --gdb: the gdb stub is not available in this build "
+                           "(simpleos/debug/gdbstub.py is missing)") from None
+        raise
+    return serve
+
+
+def _enable_line_editing() -> None:
+    """History and editing at the prompt, where the platform has readline."""
+    try:
+        import readline  # noqa: F401  (importing it is what turns it on for input())
+    except ImportError:
+        pass
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port, 0 (any free port) to 65535."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0..65535")
+    return value
