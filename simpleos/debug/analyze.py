@@ -150,7 +150,7 @@ def _arguments(code: int, params: list[int], symbols: DumpSymbols) -> list[str]:
                     f"access type: 0 read, 2 write, 0x10 execute -> {ACCESS_NAMES.get(params[1], 'unknown')}.",
                     f"if non-zero, the instruction address which referenced the bad memory address "
                     f"({symbols.symbolize(params[2])}).",
-                    "type of fault (reserved; 2 as in the 19 July 2024 dumps)."]
+                    "type of fault (reserved)."]
     elif code in (0x1E, 0x7E):
         meanings = ["the exception code that was not handled.", f"the address where the exception occurred "
                     f"({symbols.symbolize(params[1])}).", "exception record.", "context record."]
