@@ -82,7 +82,7 @@ class Session:
     transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
-                                                         "events": 0, "unexamined": 0})
+                                                         "events": 0, "notifications": 0, "unexamined": 0})
 
     def to_json(self) -> dict:
         """The boot object of docs/cli.md."""
@@ -243,6 +243,7 @@ def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
     totals["detections"] += stats.detections
     totals["denials"] += stats.denials
     totals["events"] += stats.events
+    totals["notifications"] += stats.notifications
     totals["unexamined"] += stats.unexamined
     totals["quarantined"] += [q for q in stats.quarantined if q not in totals["quarantined"]]
     totals["rejected"] += [r for r in stats.rejected if r not in totals["rejected"]]

@@ -64,7 +64,9 @@ sensor_event_loop:
     je .Lipc_event
     cmp rax, TEMPLATE_PROCESS
     je .Lprocess_event
-    jmp sensor_event_loop           ; unknown event: nothing to say
+    ; Anything else is a NOTIFY message (type 3: a process ended): the kernel
+    ; does not wait for an answer, and this sensor keeps no state about it.
+    jmp sensor_event_loop
 
 .Lipc_event:
     call build_ipc_inputs

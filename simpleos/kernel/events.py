@@ -21,6 +21,7 @@ EVENT_HANDLE_BASE = 0xFFFF840500000074
 EVENT_HANDLE_STRIDE = 0x100
 
 VERDICT_ALLOW, VERDICT_DENY, VERDICT_NOTIFY = 0, 1, 2
+EXIT_EVENT = 3      # a NOTIFY message: a process ended (no verdict expected)
 VERDICT_NAMES = {VERDICT_ALLOW: "allow", VERDICT_DENY: "deny", VERDICT_NOTIFY: "notify"}
 
 
@@ -34,6 +35,7 @@ class SensorEvent:
     verdict: int | None = None        # set when the sensor (or a fail-open policy) answers
     rule: int = 0
     examined: bool = True             # False when no sensor looked at it
+    notify: bool = False              # NOTIFY: delivered, but nobody waits for a verdict
 
     @property
     def handle(self) -> int:
@@ -42,8 +44,8 @@ class SensorEvent:
 
     @property
     def kind(self) -> str:
-        """'IPC' or 'PROCESS'."""
-        return "IPC" if self.template_type == IPC.number else "PROCESS"
+        """'IPC', 'PROCESS' or 'EXIT'."""
+        return {IPC.number: "IPC", PROCESS.number: "PROCESS", EXIT_EVENT: "EXIT"}[self.template_type]
 
 
 def image_hash_prefix(code: bytes) -> str:
@@ -67,6 +69,13 @@ def process_event(image_path: str, name: str, pid: int, parent_image: str, code:
     values = [image_path, name, pid, parent_image, "SYSTEM", 0x4000, image_hash_prefix(code), "SimpleOS"]
     assert len(values) == PROCESS.inputs_supplied
     return SensorEvent(PROCESS.number, values, image_path)
+
+
+def exit_notification(process) -> SensorEvent:
+    """NOTIFY: `process` has ended (pid, exit code or -1 if killed, trap vector or -1)."""
+    code = process.exit_code if process.exit_code is not None else -1
+    vector = process.trap.vector if process.trap is not None else -1
+    return SensorEvent(EXIT_EVENT, [process.pid, code, vector], str(process), verdict=VERDICT_ALLOW, notify=True)
 
 
 def encode(event: SensorEvent) -> bytes:

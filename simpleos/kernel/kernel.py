@@ -30,7 +30,7 @@ from .sched import SLICE_INSTRUCTIONS, Scheduler
 from .syscalls import SYSCALL_NUMBERS, Block, Gone, dispatch
 from .traps import on_fault
 from ..isolation.monolithic import Monolithic
-from .events import VERDICT_DENY, ipc_event, process_event
+from .events import VERDICT_DENY, exit_notification, ipc_event, process_event
 from .sensor import KAPI_USER_BASE, SensorHost
 from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
 
@@ -251,6 +251,8 @@ class Kernel:
         process.state = ZOMBIE
         process.context = None
         self.scheduler.remove(process)
+        if self.sensor is not None and process is not self.sensor.process:
+            self.sensor.notify(exit_notification(process))
 
     # --- hooks for drivers and services (extended by later layers) ------------------
 

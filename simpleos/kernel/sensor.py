@@ -35,7 +35,8 @@ class SensorStats:
     rejected: list[str] = field(default_factory=list)
     detections: int = 0
     denials: int = 0
-    events: int = 0
+    events: int = 0                  # AUTH events (a verdict is awaited)
+    notifications: int = 0           # NOTIFY messages (process exits)
     unexamined: int = 0
 
 
@@ -130,7 +131,7 @@ class SensorHost:
         return self.process is not None and self.process.alive
 
     def submit(self, event: SensorEvent) -> None:
-        """Queue an event for the sensor (or decide it now if the sensor is down)."""
+        """Queue an AUTH event for the sensor (or decide it now if the sensor is down)."""
         event.sequence = self._sequence
         self._sequence += 1
         self.stats.events += 1
@@ -139,8 +140,20 @@ class SensorHost:
             return
         self.queue.append(event)
 
+    def notify(self, event: SensorEvent) -> None:
+        """Queue a NOTIFY message: the sensor hears of it, nobody waits for an answer,
+        and a sensor that is down simply misses it."""
+        if not self.running:
+            return
+        event.sequence = self._sequence
+        self._sequence += 1
+        self.stats.notifications += 1
+        self.queue.append(event)
+
     def _pass_unexamined(self, event: SensorEvent) -> None:
         """No sensor: the model's fail-open / fail-closed policy decides."""
+        if event.notify:
+            return  # nothing was waiting for it
         event.examined = False
         event.verdict = VERDICT_ALLOW if self.model.fail_open else VERDICT_DENY
         self.stats.unexamined += 1
@@ -211,7 +224,7 @@ class SensorHost:
                 event.verdict = VERDICT_ALLOW
                 return -errno.EINVAL
             copy_to_user(process.space, buffer, message, ring=process.ring)
-            self.current = event
+            self.current = None if event.notify else event
             self._charge_message(process)
             return event.template_type
         result = ready()
