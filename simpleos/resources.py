@@ -6,7 +6,6 @@ simpleos.channel_files (pyproject.toml), so this works both ways.
 """
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 
@@ -16,10 +15,13 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 def _package_dir(package: str) -> Path:
     """The folder of `package`: the checkout's top-level folder when running from a
     checkout (so edits to userland/ take effect at once), else the installed copy."""
-    top_level = _CHECKOUT / package.split(".", 1)[1]
+    name = package.split(".", 1)[1]
+    top_level = _CHECKOUT / name
     if top_level.is_dir() and (_CHECKOUT / "pyproject.toml").is_file():
         return top_level
-    return Path(str(resources.files(package)))
+    # Installed: the mapped folders land inside the simpleos package (they have no
+    # __init__.py, so importlib.resources would hand back a MultiplexedPath).
+    return Path(__file__).resolve().parent / name
 
 
 def userland_dir() -> Path:

@@ -1,0 +1,59 @@
+"""Everything a boot reads from the package must ship in a wheel (package data), not
+only exist in a checkout: drivers/, channel_files/, userland/ and the kernel's .asm."""
+import sys
+from fnmatch import fnmatch
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_SUFFIXES = {".asm", ".sys", ".toml"}
+
+
+def test_every_guest_source_and_sample_is_package_data():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapping = config["package-dir"]
+    patterns = config["package-data"]
+    missing = []
+    for package, folder in mapping.items():
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in DATA_SUFFIXES or "__pycache__" in path.parts:
+                continue
+            relative = path.relative_to(ROOT / folder)
+            owner, inner = package, relative
+            # a file in a subfolder that is itself a mapped package belongs to that package
+            if relative.parts[0] in ("kernel",) and package == "simpleos":
+                owner, inner = "simpleos.kernel", relative.relative_to("kernel")
+            globs = patterns.get(owner, [])
+            if not any(fnmatch(str(inner), g) or fnmatch(str(inner), g.replace("**/", "")) for g in globs):
+                missing.append(f"{owner}: {inner}")
+    assert missing == [], f"not shipped in a wheel: {missing}"
+
+
+def test_a_machine_boots_from_the_built_wheel(tmp_path):
+    """Build the wheel, unpack it, and boot with only the unpacked wheel on the path."""
+    import subprocess
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = wheels.glob("simpleos-*.whl")
+    unpacked = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(unpacked)
+    for needed in ("simpleos/kernel/entry.asm", "simpleos/kernel/kapi.asm", "simpleos/drivers/sensor/sensor.asm",
+                   "simpleos/drivers/sensor/manifest.toml", "simpleos/userland/init.asm",
+                   "simpleos/channel_files/C-00000291-good.sys"):
+        assert needed in names
+    booted = subprocess.run([sys.executable, "-m", "simpleos", "boot", "--machine", str(tmp_path / "m"), "--json"],
+                            cwd=tmp_path, env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin",
+                                               "HOME": str(tmp_path)},
+                            capture_output=True, text=True)
+    assert booted.returncode == 0, booted.stderr[-2000:]
+    assert '"verdict": "up"' in booted.stdout
