@@ -117,6 +117,10 @@ def boot(directory=None, *, fresh: bool = False, seed: int = 0, echo=None, **opt
 def boot_with(options: BootOptions) -> Session:
     """Boot up to options.max_boots times, until the machine is up or left in safe mode."""
     model_named(options.model)  # unknown model: bad input before anything happens
+    from .commands.push import check_channel_file_name, read_host_file
+    for path in options.channels:  # bad --channel files: before the disk is touched
+        check_channel_file_name(Path(path).name)
+        read_host_file(Path(path))
     home, fs = open_home(options.machine, options.fresh)
     session = Session(home, fs, options)
     try:
@@ -137,10 +141,15 @@ def _deliver_host_file(fs, path: str) -> None:
 
 
 def _boot_loop(session: Session) -> None:
+    """Boot until the machine is up, is left in safe mode, or failed --max-boots normal boots
+    (safe-mode and repair boots do not count: they are the way out, not the loop)."""
     options = session.options
     safe_requested = options.safe_mode
     say = options.echo or (lambda line: None)
-    for index in range(1, max(1, options.max_boots) + 1):
+    failed_normal_boots = 0
+    index = 0
+    while failed_normal_boots < max(1, options.max_boots):
+        index += 1
         failed = bootstatus.failed_boots(session.fs)
         if options.auto_repair and failed >= AUTO_REPAIR_AFTER:
             say(f"boot manager: {failed} boots in a row did not complete: starting automatic repair")
@@ -160,6 +169,7 @@ def _boot_loop(session: Session) -> None:
         if record.outcome == "up":
             session.verdict = "up"
             return
+        failed_normal_boots += 1
     session.verdict = "bootloop"
 
 
@@ -168,7 +178,7 @@ def _normal_boot(session: Session, index: int) -> BootRecord:
     options = session.options
     bootstatus.boot_started(session.fs)
     machine = Machine(echo=options.echo)
-    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model, not options.fail_closed),
+    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model, False if options.fail_closed else None),
                     sensor_build=options.sensor_build)
     session.machine, session.kernel = machine, kernel
     record = BootRecord(index=index)

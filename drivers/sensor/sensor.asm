@@ -7,8 +7,8 @@
 ; first rule that says "deny" blocks the operation.
 ;
 ; One source, two placements. The kernel's loader decides where it runs:
-;   monolithic: ring 0, in the kernel half, as a kernel thread;
-;   microkernel: ring 3, in its own address space, as a server process.
+;   ring 0, in the kernel half, as a kernel thread  (models monolithic, verified);
+;   ring 3, in its own address space, as a process  (models microkernel, hybrid).
 ; The driver never names a system-call number: it calls the kernel only
 ; through its import table (the `import_*` slots in .data). The loader fills
 ; the slots: at ring 0 with the kernel's entry stubs, at ring 3 with syscall

@@ -42,11 +42,20 @@ def add_boot_options(parser) -> None:
 
 
 def boot_options_from(args, echo) -> dict:
-    """Keyword arguments for system.boot from parsed boot options."""
+    """Keyword arguments for system.boot from parsed boot options.
+    A flag that would silently do nothing is a usage error (exit 2)."""
+    if args.exec_commands is not None and not args.safe_mode:
+        raise SystemExit(_usage("--exec runs recovery console commands: it needs --safe-mode"))
     return {"model": args.model, "channels": args.channel, "sensor_build": args.sensor_build,
             "safe_mode": args.safe_mode, "exec_commands": args.exec_commands, "max_boots": args.max_boots,
             "auto_repair": args.auto_repair, "fail_closed": args.fail_closed,
             "interactive": args.safe_mode and args.exec_commands is None and not args.json and sys.stdin.isatty()}
+
+
+def _usage(message: str) -> int:
+    """Print a one-line usage error; the exit code for it (2)."""
+    print(f"simpleos: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _positive(text: str) -> int:

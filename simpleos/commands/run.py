@@ -1,6 +1,8 @@
 """`simpleos run PROG`: boot, run PROG as a ring-3 process, report its fate and the kernel's."""
 from __future__ import annotations
 
+import sys
+
 from .. import system
 from .common import add_boot_options, boot_options_from, echo_for, print_json
 
@@ -17,6 +19,10 @@ def register(subparsers) -> None:
 
 def main(args) -> int:
     """Exit 0 if the kernel is up afterwards (whatever became of the program), else 3."""
+    if args.safe_mode:
+        print("simpleos: error: run starts a program on a normal boot; --safe-mode has no programs",
+              file=sys.stderr)
+        return 2
     echo = echo_for(args)
     options = boot_options_from(args, echo)
     options["max_boots"] = 1

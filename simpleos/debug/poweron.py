@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import BadInput
 from ..isolation import model_named
 from ..kernel import bootstatus
 from ..kernel.fs import FileSystem
@@ -37,8 +36,5 @@ def power_on(snapshot: DiskSnapshot, *, model: str, seed: int, sensor_build: str
     kernel = Kernel(machine, seed=seed, fs=fs, model=model_named(model), sensor_build=sensor_build)
     kernel.start()
     kernel.load_boot_drivers()
-    init = kernel.spawn_program("init")
-    if init < 0:
-        raise BadInput("userland/init.asm is missing")
-    kernel.log(f"init: started as pid {init} (ring 3)")
+    kernel.start_init()
     return PoweredOn(machine, kernel, fs)

@@ -22,11 +22,12 @@ MODELS: dict[str, type[IsolationModel]] = {
 }
 
 
-def model_named(name: str, fail_open: bool = True) -> IsolationModel:
-    """A fresh instance of the model called `name`, with its fail policy."""
+def model_named(name: str, fail_open: bool | None = None) -> IsolationModel:
+    """A fresh instance of the model called `name`; `fail_open` overrides its own default."""
     try:
         model = MODELS[name]()
     except KeyError:
         raise BadInput(f"unknown isolation model {name!r} (models: {', '.join(MODELS)})") from None
-    model.fail_open = fail_open
+    if fail_open is not None:
+        model.fail_open = fail_open
     return model

@@ -1,8 +1,9 @@
 """Hybrid (Windows user-mode drivers / macOS ES + DriverKit / the post-2024 Windows plan).
 
 A small event stub stays in the kernel (here: the kernel's own event
-delivery, charged as ring-0 work) and the content interpreter runs in a
-ring-3 host process. When the host crashes, the stub fails open or closed
+delivery, kernel/sensor.py) and the content interpreter runs in a ring-3
+host process, so each event and verdict still crosses into user space as an
+IPC message (the same per-event cost as the microkernel model). When the host crashes, the stub fails open or closed
 and simply starts the host again -- no backoff, no content quarantine --
 until it gives up after MAX_RESTARTS crashes in one boot.
 """

@@ -102,6 +102,7 @@ class Kernel:
         self.timers: list = []                          # (time, sequence, action) for add_timer
         self._timer_sequence = 0
         self.model = model if model is not None else Monolithic()
+        self.init_pid: int | None = None
         self.sensor_build = sensor_build
         self.safe_mode = safe_mode
         self.sensor: SensorHost | None = None
@@ -458,12 +459,17 @@ class Kernel:
         self.sensor = SensorHost(self, self.model, self.sensor_build)
         self.sensor.load()
 
+    def start_init(self) -> int:
+        """Start init, the first user process (the only one that may say "boot complete")."""
+        init = self.init_pid = self.spawn_program("init")
+        if init < 0:
+            raise BadInput("userland/init.asm is missing")
+        self.log(f"init: started as pid {init} (ring 3)")
+        return init
+
     def boot(self) -> None:
         """Start the kernel, boot drivers and init, run until idle. Raises Bugcheck if the machine dies."""
         self.start()
         self.load_boot_drivers()
-        init = self.spawn_program("init")
-        if init < 0:
-            raise BadInput("userland/init.asm is missing")
-        self.log(f"init: started as pid {init} (ring 3)")
+        self.start_init()
         self.run()

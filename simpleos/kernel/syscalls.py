@@ -202,7 +202,10 @@ def sys_waitpid(k, p, pid, *_):
 
 
 def sys_boot_complete(k, p, *_):
-    """boot_complete(): init says the system is up (clears the boot-status flag)."""
+    """boot_complete(): init says the system is up (clears the boot-status flag).
+    Only init (the first user process) may say so."""
+    if p.pid != k.init_pid:
+        return -errno.EPERM
     k.mark_boot_complete(p)
     return 0
 

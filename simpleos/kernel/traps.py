@@ -16,6 +16,8 @@ from .proc import Process
 
 def on_fault(kernel, process: Process, trap: Trap) -> None:
     """Handle an exception raised while `process` was running."""
+    if kernel.model.on_fault(kernel, process, trap):
+        return  # the isolation model dealt with it
     if trap.cpl == 0:
         module, offset = kernel.locate(trap.rip)
         raise bugcheck_for_trap(trap, module, offset)

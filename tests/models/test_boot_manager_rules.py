@@ -1,0 +1,83 @@
+"""Rules of the boot manager and of the boot flags (fixes after a docs review)."""
+from pathlib import Path
+
+from simpleos.cli import main
+from simpleos.isolation import model_named
+from simpleos.isolation.base import IsolationModel
+from simpleos.kernel import traps
+from simpleos.machine.trap import Trap
+from simpleos.system import boot
+
+BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
+
+
+def test_auto_repair_works_with_the_default_max_boots(tmp_path):
+    session = boot(tmp_path, fresh=True, channels=[BAD], auto_repair=True)   # max_boots = 3
+    try:
+        assert session.verdict == "up"
+        assert [b.mode for b in session.boots] == ["normal", "normal", "safe", "normal"]
+    finally:
+        session.close()
+
+
+def test_a_safe_mode_boot_does_not_count_towards_max_boots(tmp_path):
+    boot(tmp_path, fresh=True).close()
+    session = boot(tmp_path, safe_mode=True, exec_commands="reboot", max_boots=1)
+    try:
+        assert session.verdict == "up" and [b.mode for b in session.boots] == ["safe", "normal"]
+    finally:
+        session.close()
+
+
+def test_exec_without_safe_mode_is_a_usage_error(tmp_path, capsys):
+    try:
+        code = main(["boot", "--machine", str(tmp_path), "--exec", "ls"])
+    except SystemExit as leave:
+        code = leave.code
+    assert code == 2 and "--exec" in capsys.readouterr().err
+
+
+def test_run_in_safe_mode_is_a_usage_error(tmp_path, capsys):
+    hello = Path(__file__).resolve().parents[2] / "userland" / "hello.asm"
+    assert main(["run", str(hello), "--machine", str(tmp_path), "--safe-mode"]) == 2
+    assert "--safe-mode" in capsys.readouterr().err
+
+
+def test_a_bad_channel_argument_leaves_no_disk_behind(tmp_path, capsys):
+    assert main(["boot", "--machine", str(tmp_path), "--channel", str(tmp_path / "C-00000291-x.sys")]) == 1
+    assert not (tmp_path / "disk.img").exists()
+
+
+def test_only_init_may_declare_the_boot_complete(tmp_path):
+    program = tmp_path / "liar.asm"
+    program.write_text("_start:\n    mov rax, SYS_BOOT_COMPLETE\n    syscall\n    mov rdi, rax\n"
+                       "    neg rdi\n    mov rax, SYS_EXIT\n    syscall\n")
+    from simpleos.system import run_program
+    session, result = run_program(str(program), tmp_path / "m", fresh=True)
+    session.close()
+    assert (result.fate, result.exit_code) == ("exited", 1)   # -EPERM
+
+
+def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, monkeypatch):
+    seen = []
+
+    class Forgiving(IsolationModel):
+        name = "forgiving"
+
+        def on_fault(self, kernel, process, trap):
+            seen.append(trap.vector)
+            return True
+
+    session = boot(tmp_path, fresh=True)
+    try:
+        kernel = session.kernel
+        kernel.model = Forgiving()
+        traps.on_fault(kernel, next(iter(kernel.processes.values())), Trap(vector=14, cpl=0, rip=0, address=0))
+        assert seen == [14]       # no bugcheck raised: the model handled it
+    finally:
+        session.close()
+
+
+def test_a_model_keeps_its_own_fail_policy_unless_told():
+    assert model_named("microkernel").fail_open is True
+    assert model_named("microkernel", False).fail_open is False
