@@ -28,12 +28,13 @@ class PoweredOn:
     fs: FileSystem
 
 
-def power_on(snapshot: DiskSnapshot, *, model: str, seed: int, sensor_build: str, echo=None) -> PoweredOn:
+def power_on(snapshot: DiskSnapshot, *, model: str, seed: int, sensor_build: str, fail_closed: bool = False,
+             echo=None) -> PoweredOn:
     """A fresh machine on a fresh RAM copy of `snapshot`, at position 0."""
     fs = FileSystem(snapshot.ram_disk())
     bootstatus.boot_started(fs)
     machine = Machine(echo=echo)
-    kernel = Kernel(machine, seed=seed, fs=fs, model=model_named(model), sensor_build=sensor_build)
+    kernel = Kernel(machine, seed=seed, fs=fs, model=model_named(model, False if fail_closed else None), sensor_build=sensor_build)
     kernel.start()
     kernel.load_boot_drivers()
     kernel.start_init()

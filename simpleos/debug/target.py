@@ -95,7 +95,7 @@ class DebugTarget:
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
         line_numbers = itertools.count()
         powered = power_on(self.snapshot, model=self.options.model, seed=self.options.seed,
-                           sensor_build=self.options.sensor_build,
+                           sensor_build=self.options.sensor_build, fail_closed=self.options.fail_closed,
                            echo=lambda line: self._echo(next(line_numbers), line))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.on_power_on is not None:
