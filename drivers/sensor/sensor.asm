@@ -95,6 +95,27 @@ sensor_event_loop:
 ; The integration code: from an event to the inputs array.
 ; ---------------------------------------------------------------------------
 
+; build_inputs -- turn the event message's fields into an inputs array.
+;   in: rdi = the inputs array, edx = how many inputs, r8 = which are strings
+;       (bit i set: field i is the offset of a string in the message)
+; A string field becomes a pointer to the string; an integer stays as it is.
+build_inputs:
+    lea rsi, [rip + event_buffer]   ; rsi = the event message
+    xor ecx, ecx                    ; rcx = input index
+.Lnext_input:
+    cmp rcx, rdx
+    jae .Linputs_done
+    mov rax, [rsi + EVENT_HEADER_SIZE + rcx*8]   ; the field as the kernel sent it
+    bt r8, rcx                      ; a string field?
+    jnc .Lstore_input
+    add rax, rsi                    ; yes: offset -> pointer to the string
+.Lstore_input:
+    mov [rdi + rcx*8], rax          ; inputs[rcx] = the input
+    inc rcx
+    jmp .Lnext_input
+.Linputs_done:
+    ret
+
 ; build_ipc_inputs -- fill ipc_context: IPC_INPUTS inputs, then the event handle.
 ;
 ; struct ipc_context {            <- what the interpreter gets a pointer to
@@ -105,45 +126,20 @@ sensor_event_loop:
 ; inputs[19] are the event handle, an opaque kernel address. Nothing stops
 ; a reader of inputs[20] from getting it -- that is the bug of 19 July.
 build_ipc_inputs:
-    lea rsi, [rip + event_buffer]   ; rsi = the event message
-    lea rdi, [rip + ipc_context]    ; rdi = inputs[0]
-    mov r8, IPC_STRING_MASK         ; r8 = which inputs are strings
-    xor ecx, ecx                    ; rcx = input index
-.Lipc_next_input:
-    cmp rcx, IPC_INPUTS
-    jae .Lipc_inputs_done
-    mov rax, [rsi + EVENT_HEADER_SIZE + rcx*8]   ; the field as the kernel sent it
-    bt r8, rcx                      ; a string field?
-    jnc .Lipc_store
-    add rax, rsi                    ; yes: offset -> pointer to the string
-.Lipc_store:
-    mov [rdi + rcx*8], rax          ; inputs[rcx] = the input
-    inc rcx
-    jmp .Lipc_next_input
-.Lipc_inputs_done:
-    mov rax, [rsi + 8]
+    lea rdi, [rip + ipc_context]
+    mov edx, IPC_INPUTS
+    mov r8, IPC_STRING_MASK
+    call build_inputs
+    mov rax, [rip + event_buffer + 8]
     mov [rip + ipc_event_handle], rax   ; right after the last input (see .data)
     ret
 
 ; build_process_inputs -- fill process_inputs[PROCESS_INPUTS] the same way.
 build_process_inputs:
-    lea rsi, [rip + event_buffer]
     lea rdi, [rip + process_inputs]
+    mov edx, PROCESS_INPUTS
     mov r8, PROCESS_STRING_MASK
-    xor ecx, ecx
-.Lprocess_next_input:
-    cmp rcx, PROCESS_INPUTS
-    jae .Lprocess_inputs_done
-    mov rax, [rsi + EVENT_HEADER_SIZE + rcx*8]
-    bt r8, rcx
-    jnc .Lprocess_store
-    add rax, rsi
-.Lprocess_store:
-    mov [rdi + rcx*8], rax
-    inc rcx
-    jmp .Lprocess_next_input
-.Lprocess_inputs_done:
-    ret
+    jmp build_inputs                ; (a tail call: build_inputs returns for us)
 
 ; ---------------------------------------------------------------------------
 ; Content loading: ask the kernel for each channel file, keep the good ones.
