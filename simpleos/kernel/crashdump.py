@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..machine.cpu import GENERAL_REGISTERS
 from .bugcheck import Bugcheck
 
 DUMP_DIR = "/dumps"

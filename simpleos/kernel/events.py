@@ -10,7 +10,7 @@ strings. Building events is the kernel's job; judging them is the sensor's.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..channel.templates import IPC, PROCESS
 

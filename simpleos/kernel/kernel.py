@@ -25,7 +25,7 @@ from .bugcheck import Bugcheck, watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
 from .pipes import PipeEnd, PipeNamespace
-from .proc import BLOCKED, EXITED, KILLED, RUNNABLE, ZOMBIE, Process
+from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
 from .syscalls import SYSCALL_NUMBERS, Block, Gone, dispatch
 from .traps import on_fault
