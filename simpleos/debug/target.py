@@ -200,7 +200,6 @@ class DebugTarget:
         else:
             self.breakpoint_processes[address] = process
         self._hook(address)
-        self.cpu.flush_translations()  # code translated before the hook existed would not see it
 
     def remove_breakpoint(self, address: int) -> None:
         """Forget a breakpoint."""
@@ -220,11 +219,9 @@ class DebugTarget:
             self._installed.discard(address)
 
     def _rehook_here(self, address: int) -> None:
-        """Hook `address` again after stepping over it. unicorn re-translated that code
-        without the hook while it was gone, so drop the translation (in the current
-        address space: the address was just executed there)."""
+        """Hook `address` again after stepping over it (CPU.add_breakpoint drops the
+        translation made while the hook was gone)."""
         self._hook(address)
-        self.cpu.forget_code(address, address + 1)
 
     def _hook_all(self) -> None:
         for address in self.breakpoints | self._temporary:
@@ -374,13 +371,7 @@ class DebugTarget:
 
     def _run_once(self, limit: int | None = None) -> str:
         """Kernel.run_once, with a bugcheck as a result instead of an exception."""
-        if self.kernel.slice is not None and self.kernel.pending_trap is None:
-            # Resuming a slice that a breakpoint or a step cut short. unicorn keeps QEMU's
-            # old_exception from that stop, and a fault on the first instruction would then
-            # arrive as #DF (see machine/exception_state.py); a context round trip clears it,
-            # so a stepped fault is the same #PF that an undisturbed run takes.
-            self.cpu.restore_context(self.cpu.save_context())
-        try:
+        try:  # (Kernel.run_once clears stale exception state when a paused slice goes on)
             result = self.kernel.run_once(limit)
         except Bugcheck as bugcheck:
             self.bugcheck = bugcheck

@@ -202,10 +202,13 @@ class CPU:
         self.uc.emu_stop()
 
     def add_breakpoint(self, address: int) -> None:
-        """Stop before the instruction at `address` (a hook on that address only)."""
+        """Stop before the instruction at `address` (a hook on that address only).
+        unicorn decides at translation time which instructions call hooks, so code
+        translated before the hook existed would run past it: drop all translations."""
         if address not in self._breakpoint_hooks:
             self._breakpoint_hooks[address] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint, None,
                                                                address, address)
+            self.uc.ctl_flush_tb()
 
     def remove_breakpoint(self, address: int) -> None:
         """Forget a breakpoint."""
