@@ -58,7 +58,10 @@ def main(args) -> int:
     target = DebugTarget(options, break_on_fault=args.break_on_fault)
     if serve is not None:
         try:
-            serve(target, args.gdb, echo=output.line)
+            def say(line):  # flushed: a script reads the attach recipe while the stub waits for gdb
+                output.line(line)
+                output.flush()
+            serve(target, args.gdb, echo=say)
         except (OSError, ValueError) as error:
             raise BadInput(f"cannot serve gdb on port {args.gdb}: {error}") from None
         return EXIT_OK
