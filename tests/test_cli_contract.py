@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from simpleos.cli import main
+from cliutil import run_cli as cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,15 +57,6 @@ def machine(tmp_path):
     """A --machine directory."""
     return str(tmp_path / "machine")
 
-
-def cli(capsys, *argv):
-    """(exit code, stdout, stderr) of `simpleos ARGV`, usage errors included (argparse exits)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as leave:
-        code = leave.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_reason(code, out, err, expected_code=1):

@@ -4,6 +4,7 @@ import pytest
 from simpleos.cli import main
 from simpleos.home import disk_image_path, machine_dir, open_disk
 from simpleos.machine.blockdev import BLOCK_SIZE, DEFAULT_BLOCK_COUNT, BlockDevice
+from cliutil import run_cli as run
 
 GOOD = "C-00000291-00000000-00000032.sys"
 
@@ -22,12 +23,6 @@ def channel_file(tmp_path):
     path.write_bytes(b"\xaa\xaa\xaa\xaa" + bytes(range(256)))
     return path
 
-
-def run(capture, *argv):
-    """Run the CLI; (exit code, stdout, stderr), as text (capsys) or bytes (capsysbinary)."""
-    code = main(list(argv))
-    out, err = capture.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code, out, err, reason):

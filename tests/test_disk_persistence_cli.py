@@ -11,9 +11,9 @@ import shutil
 
 import pytest
 
-from simpleos.cli import main
 from simpleos.kernel.install import DEFAULT_CHANNEL_FILES, SENSOR_DIR
 from simpleos.resources import channel_files_dir
+from cliutil import run_cli as cli
 
 # A content update for the sensor: a copy of the shipped (good) channel-292 file under a new name.
 PUSHED = "C-00000292-00000002-update.sys"
@@ -33,13 +33,6 @@ def update(tmp_path):
     shutil.copyfile(channel_files_dir() / "C-00000292-process.sys", path)
     return path
 
-
-def cli(capture, *argv):
-    """(exit code, stdout, stderr) of one `simpleos` invocation (text with capsys, bytes with
-    capsysbinary)."""
-    code = main(list(argv))
-    out, err = capture.readouterr()
-    return code, out, err
 
 
 def text(value) -> str:

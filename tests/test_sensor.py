@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from simpleos.channel.templates import IPC
-from simpleos.cli import main
 from simpleos.kernel.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
 from simpleos.machine.decode import disassemble
 from simpleos.system import boot
+from cliutil import run_cli as cli
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "channel_files"
@@ -97,15 +97,6 @@ def is_event_handle(value: int) -> bool:
     """EVENT_HANDLE_BASE + n * EVENT_HANDLE_STRIDE for some n >= 0."""
     return value >= EVENT_HANDLE_BASE and (value - EVENT_HANDLE_BASE) % EVENT_HANDLE_STRIDE == 0
 
-
-def cli(capsys, *argv):
-    """(exit code, stdout, stderr) of `simpleos ARGV` run in process."""
-    try:
-        code = main(list(argv))
-    except SystemExit as leave:
-        code = leave.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- good content ---------------------------------------------------------------------------------

@@ -6,16 +6,10 @@ from pathlib import Path
 import pytest
 
 from simpleos.cli import main
+from cliutil import run_cli as run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
 
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run the CLI; return (exit code, stdout, stderr)."""
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def test_build_writes_the_same_bytes_as_shipped(tmp_path, capsys):

@@ -4,16 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from simpleos.cli import main
 from simpleos.system import boot
+from cliutil import run_cli
 
 BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
 
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
