@@ -124,9 +124,10 @@ def assemble_bare(source: str, base: int) -> bytes:
 def simpleos_kernel():
     """A started SimpleOS kernel with no init and no disk: the CPU in long mode
     with paging and the kernel half mapped, ready to spawn ring-3 programs."""
+    from simpleos.isolation import model_named
     from simpleos.kernel.kernel import Kernel
     from simpleos.machine.machine import Machine
-    kernel = Kernel(Machine())
+    kernel = Kernel(Machine(), model=model_named("monolithic"))
     kernel.start()
     return kernel
 
@@ -134,7 +135,7 @@ def simpleos_kernel():
 def user_image(source: str, name: str):
     """Assemble a ring-3 program exactly as the kernel does (SYS_* defined)."""
     from simpleos.assembler import assemble
-    from simpleos.kernel.kernel import USER_DEFINES
+    from simpleos.kernel.loader import USER_DEFINES
     from simpleos.machine.layout import USER_TEXT_BASE
     return assemble(source, USER_TEXT_BASE, name, USER_DEFINES)
 

@@ -77,7 +77,7 @@ def run(quick: bool = False) -> Result:
     from unicorn import UC_ARCH_X86, UC_HOOK_INSN, UC_MODE_64, Uc
     from unicorn import x86_const as X
 
-    from simpleos.kernel.kernel import SYSCALL_NUMBERS
+    from simpleos.kernel.syscalls import SYSCALL_NUMBERS
 
     repetitions = 3 if quick else 7
     calls = 5_000 if quick else 30_000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict, dataclass
 
-from .isolation import MODELS
+from .isolation import model_names
 from .machine.clock import CYCLES_PER_SECOND
 from .system import BootOptions, boot_with
 
@@ -38,7 +38,7 @@ class ModelOutcome:
 
 def compare(path: str, seed: int = 0) -> list[ModelOutcome]:
     """Boot a fresh machine under each model with `path` delivered; one outcome per model."""
-    return [_run_model(name, path, seed) for name in MODELS]
+    return [_run_model(name, path, seed) for name in model_names()]
 
 
 def _run_model(model: str, path: str, seed: int) -> ModelOutcome:

@@ -1,11 +1,13 @@
 """The boot manager and the report: power on, boot (again and again), say how it went.
 
-This is what the CLI and tests call. Per power-on it reads the boot-status
-flag, picks normal or safe mode (or automatic repair), runs one Kernel on a
-fresh Machine over the persistent disk, and on a bugcheck paints the blue
-screen, writes the crash dump and resets -- up to --max-boots times. The
-result is the record of docs/cli.md. Policy about faults stays in kernel/
-and isolation/; this file sequences boots.
+This is what the CLI, the debugger and the tests call. Per power-on it reads
+the boot-status flag, picks normal or safe mode (or automatic repair), and
+runs one Kernel on a fresh Machine over the persistent disk:
+kernel.power_on() then kernel.run(). A Bugcheck unwinds to here and takes
+the one crash path (bugcheck.stop_machine: the dump, then the blue
+screen); then the machine resets -- up to --max-boots times. The result is
+the record of docs/cli.md. Policy about faults stays in kernel/ and
+isolation/; this file sequences boots.
 """
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .assembler import Image
+from .channel import check_channel_file_name, read_host_file
 from .home import create_disk, disk_image_path, machine_dir, open_disk
 from .isolation import model_named
-from .kernel import bootstatus, crashdump
-from .kernel.bluescreen import blue_screen
-from .kernel.bugcheck import Bugcheck
+from .kernel import bootstatus
+from .kernel.bugcheck import Bugcheck, stop_machine
 from .kernel.content import deliver_update
 from .kernel.install import default_files, install_defaults, is_installed
-from .kernel.kernel import Kernel, assemble_user_program
+from .kernel.kernel import Kernel
+from .kernel.loader import assemble_user_program
 from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
 from .machine.machine import Machine
@@ -79,6 +83,7 @@ class Session:
     verdict: str = "up"
     manual_steps: int = 0
     last_console: RecoveryConsole | None = None
+    program: object = None                                # the process `simpleos run` started
     transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
@@ -114,33 +119,46 @@ def boot(directory=None, *, fresh: bool = False, seed: int = 0, echo=None, **opt
     return boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options))
 
 
-def boot_with(options: BootOptions) -> Session:
-    """Boot up to options.max_boots times, until the machine is up or left in safe mode."""
+def boot_with(options: BootOptions, program: Image | None = None) -> Session:
+    """Boot up to options.max_boots times, until the machine is up or left in safe mode.
+    With `program`, start it as a ring-3 process once the machine is up (simpleos run)."""
     model_named(options.model)  # unknown model: bad input before anything happens
-    from .commands.push import check_channel_file_name, read_host_file
-    for path in options.channels:  # bad --channel files: before the disk is touched
-        check_channel_file_name(Path(path).name)
-        read_host_file(Path(path))
+    contents = read_channel_files(options.channels)  # bad --channel files: before the disk is touched
     home, fs = open_home(options.machine, options.fresh)
     session = Session(home, fs, options)
     try:
-        for path in options.channels:
-            _deliver_host_file(fs, path)
-        _boot_loop(session)
+        deliver_channel_files(fs, contents)
+        _boot_loop(session, program)
     except BaseException:
         fs.close()
         raise
     return session
 
 
-def _deliver_host_file(fs, path: str) -> None:
-    """--channel FILE: the same as `simpleos push FILE`."""
-    from .commands.push import read_host_file
-    source = Path(path)
-    deliver_update(fs, source.name, read_host_file(source))
+def read_channel_files(paths) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each --channel FILE, checked: a channel file name, a readable file."""
+    contents = []
+    for path in paths:
+        check_channel_file_name(Path(path).name)
+        contents.append((Path(path).name, read_host_file(path)))
+    return contents
 
 
-def _boot_loop(session: Session) -> None:
+def deliver_channel_files(fs, contents) -> None:
+    """--channel FILE: the same as `simpleos push FILE`, one content update each."""
+    for name, data in contents:
+        deliver_update(fs, name, data)
+
+
+def new_kernel(options: BootOptions, fs, *, safe_mode: bool = False, echo=None) -> Kernel:
+    """A fresh Machine and a Kernel on it, configured as `options` say (not yet powered on)."""
+    model = model_named(options.model, False if options.fail_closed else None)
+    machine = Machine(echo=echo if echo is not None else options.echo)
+    return Kernel(machine, model=model, seed=options.seed, fs=fs, sensor_build=options.sensor_build,
+                  safe_mode=safe_mode)
+
+
+def _boot_loop(session: Session, program: Image | None = None) -> None:
     """Boot until the machine is up, is left in safe mode, or failed --max-boots normal boots
     (safe-mode and repair boots do not count: they are the way out, not the loop)."""
     options = session.options
@@ -157,7 +175,7 @@ def _boot_loop(session: Session) -> None:
         elif safe_requested:
             record = _recovery_boot(session, index, automatic=False)
         else:
-            record = _normal_boot(session, index)
+            record = _normal_boot(session, index, program)
         session.boots.append(record)
         if record.mode == "safe":
             console = session.last_console
@@ -173,40 +191,43 @@ def _boot_loop(session: Session) -> None:
     session.verdict = "bootloop"
 
 
-def _normal_boot(session: Session, index: int) -> BootRecord:
-    """One normal boot; a bugcheck paints the blue screen and writes a dump."""
-    options = session.options
+def _normal_boot(session: Session, index: int, program: Image | None = None) -> BootRecord:
+    """One normal boot: power on, run until idle (then `program`, if any). A bugcheck takes
+    the one crash path: dump and blue screen."""
     bootstatus.boot_started(session.fs)
-    machine = Machine(echo=options.echo)
-    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model, False if options.fail_closed else None),
-                    sensor_build=options.sensor_build)
-    session.machine, session.kernel = machine, kernel
+    kernel = new_kernel(session.options, session.fs)
+    session.machine, session.kernel = kernel.machine, kernel
     record = BootRecord(index=index)
     try:
-        kernel.boot()
+        kernel.power_on()
+        kernel.run()
+        if program is not None:
+            _run_program(session, kernel, program)
     except Bugcheck as bugcheck:
         record.outcome, record.bugcheck = "bugcheck", bugcheck
-        dump = crashdump.capture(kernel, bugcheck, index)
-        record.dump = crashdump.write(session.fs, session.home, dump)
-        symbol = _symbol_for(kernel, bugcheck.rip)
-        for line in blue_screen(bugcheck, symbol, record.dump):
-            machine.console.write_line(line)
-        if kernel.sensor is not None and bugcheck.module == kernel.sensor.manifest.name:
-            session.sensor_totals["crashes"] += 1
-    record.virtual_ms = machine.clock.milliseconds
+        record.dump = stop_machine(kernel, bugcheck, index, session.home)
+    record.virtual_ms = kernel.clock.milliseconds
     _add_sensor_totals(session, kernel)
-    session.transcript.extend(machine.console.lines)
+    session.transcript.extend(kernel.console.lines)
     return record
+
+
+def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
+    """`simpleos run`: start `image` as a ring-3 process on the machine that is up; run until idle."""
+    name = Path(image.name).stem
+    process = session.program = kernel.spawn(image, name)
+    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    kernel.run()
+    if process.state != ZOMBIE:
+        kernel.kill(process, message="still running when the machine went idle")
 
 
 def _recovery_boot(session: Session, index: int, automatic: bool) -> BootRecord:
     """Safe mode: no third-party drivers; the recovery console (or automatic repair)."""
     options = session.options
-    machine = Machine(echo=options.echo)
-    kernel = Kernel(machine, seed=options.seed, fs=session.fs, model=model_named(options.model), safe_mode=True)
-    session.machine, session.kernel = machine, kernel
-    kernel.start()
-    kernel.load_boot_drivers()
+    kernel = new_kernel(options, session.fs, safe_mode=True)
+    session.machine, session.kernel = kernel.machine, kernel
+    kernel.power_on()
     console = RecoveryConsole(session.fs, kernel.log)
     session.last_console = console
     console.banner()
@@ -222,8 +243,8 @@ def _recovery_boot(session: Session, index: int, automatic: bool) -> BootRecord:
     if console.reboot_requested:
         kernel.log("recovery: rebooting")
         bootstatus.boot_completed(session.fs)  # a clean shutdown: the next boot starts fresh
-    session.transcript.extend(machine.console.lines)
-    return BootRecord(index=index, mode="safe", outcome="up", virtual_ms=machine.clock.milliseconds)
+    session.transcript.extend(kernel.console.lines)
+    return BootRecord(index=index, mode="safe", outcome="up", virtual_ms=kernel.clock.milliseconds)
 
 
 def _prompt_reader(echo):
@@ -233,15 +254,6 @@ def _prompt_reader(echo):
             raise EOFError
         return input(prompt)
     return read
-
-
-def _symbol_for(kernel: Kernel, address: int) -> str | None:
-    for module in kernel.modules:
-        if module.contains(address):
-            found = module.image.symbol_at(address)
-            if found:
-                return f"{found[0]}+{found[1]:#x}"
-    return None
 
 
 def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
@@ -283,22 +295,10 @@ def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0
     """Boot once, start `path` as a ring-3 process, run until idle, report."""
     image = assemble_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
-    session = boot(directory, fresh=fresh, seed=seed, echo=echo, **options)
-    kernel = session.kernel
+    session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image)
     name = Path(path).stem
-    if session.boots[-1].outcome != "up" or session.boots[-1].mode != "normal":
-        return session, RunResult(name, "killed", None, None, "bugcheck")
-    process = kernel.spawn(image, name)
-    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
-    try:
-        kernel.run()
-    except Bugcheck as bugcheck:
-        session.boots[-1].outcome, session.boots[-1].bugcheck = "bugcheck", bugcheck
-        dump = crashdump.capture(kernel, bugcheck, session.boots[-1].index)
-        session.boots[-1].dump = crashdump.write(session.fs, session.home, dump)
-        for line in blue_screen(bugcheck, _symbol_for(kernel, bugcheck.rip), session.boots[-1].dump):
-            kernel.console.write_line(line)
-        return session, RunResult(name, process.fate or "killed", process.exit_code, process.trap, "bugcheck")
-    if process.state != ZOMBIE:
-        kernel.kill(process, reason="still running when the machine went idle")
-    return session, RunResult(name, process.fate, process.exit_code, process.trap, "up")
+    process = session.program
+    kernel_state = "up" if session.boots[-1].outcome == "up" else "bugcheck"
+    if process is None:
+        return session, RunResult(name, "killed", None, None, kernel_state)
+    return session, RunResult(name, process.fate or "killed", process.exit_code, process.trap, kernel_state)

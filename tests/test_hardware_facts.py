@@ -18,7 +18,7 @@ import pytest
 
 from simpleos.cli import main
 from simpleos.kernel.bugcheck import PAGE_FAULT_IN_NONPAGED_AREA, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, Bugcheck
-from simpleos.kernel.kernel import assemble_user_program
+from simpleos.kernel.loader import assemble_user_program
 from simpleos.kernel.proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from simpleos.kernel.traps import on_fault
 from simpleos.kernel.vm import guard_page_address

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from simpleos.channel.templates import IPC
-from simpleos.kernel.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
+from simpleos.kernel.sensor.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
 from simpleos.machine.decode import disassemble
 from simpleos.system import boot
 from cliutil import run_cli as cli

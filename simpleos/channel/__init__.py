@@ -13,7 +13,7 @@ from ..errors import BadInput
 from .format import (ACTION_DENY, ACTION_NAMES, ACTION_NOTIFY, FORMAT_VERSION, HEADER_SIZE, KIND_INT_EQUALS,
                      KIND_NAMES, KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_WILDCARD, MAGIC, ChannelFile,
                      ChannelFormatError, Criterion, Instance, parse, serialize)
-from .names import channel_file_name, channel_from_name, is_channel_file_name
+from .names import channel_file_name, channel_from_name, check_channel_file_name, is_channel_file_name
 from .show import print_channel_file, render_plain
 from .source import ChannelSourceError, build_source, load_source
 from .templates import (FIELDS_DECLARED, INPUTS_SUPPLIED, IPC, IPC_FIELDS_DECLARED, IPC_INPUTS_SUPPLIED, PROCESS,
@@ -22,17 +22,22 @@ from .templates import (FIELDS_DECLARED, INPUTS_SUPPLIED, IPC, IPC_FIELDS_DECLAR
 from .validate import abi_validate, template_validate
 
 
-def read_file_bytes(path: str | Path) -> bytes:
-    """The bytes of a file on the host; a missing or unreadable file raises BadInput."""
+def read_host_file(path: str | Path) -> bytes:
+    """The bytes of a regular file on the host; BadInput with a one-line reason if it cannot be read."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"no such file: {path}")
+    if not path.is_file():
+        raise BadInput(f"not a regular file: {path}")
     try:
-        return Path(path).read_bytes()
+        return path.read_bytes()
     except OSError as problem:
         raise BadInput(f"cannot read {path}: {problem.strerror or problem}") from None
 
 
 def load_channel_file(path: str | Path) -> ChannelFile:
     """Read and parse a channel file from the host; raises BadInput/ChannelFormatError with the reason."""
-    data = read_file_bytes(path)
+    data = read_host_file(path)
     try:
         return parse(data)
     except ChannelFormatError as bad:
@@ -43,12 +48,12 @@ __all__ = [
     "ACTION_DENY", "ACTION_NAMES", "ACTION_NOTIFY", "FORMAT_VERSION", "HEADER_SIZE", "KIND_INT_EQUALS", "KIND_NAMES",
     "KIND_STRING_EQUALS", "KIND_STRING_PREFIX", "KIND_WILDCARD", "MAGIC", "ChannelFile", "ChannelFormatError",
     "Criterion", "Instance", "parse", "serialize",
-    "channel_file_name", "channel_from_name", "is_channel_file_name",
+    "channel_file_name", "channel_from_name", "check_channel_file_name", "is_channel_file_name",
     "print_channel_file", "render_plain",
     "ChannelSourceError", "build_source", "load_source",
     "FIELDS_DECLARED", "INPUTS_SUPPLIED", "IPC", "IPC_FIELDS_DECLARED", "IPC_INPUTS_SUPPLIED", "PROCESS",
     "PROCESS_FIELDS_DECLARED", "PROCESS_INPUTS_SUPPLIED", "TEMPLATE_IPC", "TEMPLATE_PROCESS", "TEMPLATE_TYPES",
     "Field", "TemplateType", "template_type", "template_type_named",
     "abi_validate", "template_validate",
-    "read_file_bytes", "load_channel_file",
+    "read_host_file", "load_channel_file",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ..errors import BadInput
+
 NAME_PATTERN = re.compile(r"^C-(\d{8})-.*\.sys$", re.IGNORECASE)
 
 
@@ -25,3 +27,9 @@ def is_channel_file_name(name: str) -> bool:
 def channel_file_name(channel: int, content_version: int) -> str:
     """The conventional name of a content version: C-00000291-00000000-00000032.sys."""
     return f"C-{channel:08d}-00000000-{content_version:08d}.sys"
+
+
+def check_channel_file_name(name: str) -> None:
+    """BadInput unless `name` follows the convention C-<8 digits>-<anything>.sys."""
+    if not is_channel_file_name(name):
+        raise BadInput(f"not a channel file name: {name!r} (expected C-<8 digits>-<anything>.sys)")

@@ -53,6 +53,11 @@ class TemplateType:
         """The declared field at a 0-based index, or None past the definition."""
         return self.fields[index] if 0 <= index < len(self.fields) else None
 
+    @property
+    def string_mask(self) -> int:
+        """Bit i set when supplied input i is a string (compiled into the sensor as a table)."""
+        return sum(1 << f.index for f in self.fields[:self.inputs_supplied] if f.is_string)
+
     def field_named(self, name: str) -> Field | None:
         """The declared field with this name, or None."""
         return next((f for f in self.fields if f.name == name), None)

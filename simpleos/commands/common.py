@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from ..isolation import MODELS
+from ..isolation import model_names
 
 
 def add_machine_options(parser) -> None:
@@ -23,7 +23,7 @@ def add_machine_options(parser) -> None:
 def add_boot_options(parser) -> None:
     """The options that say how the machine boots (boot, run, debug)."""
     add_machine_options(parser)
-    parser.add_argument("--model", choices=list(MODELS), default="monolithic",
+    parser.add_argument("--model", choices=model_names(), default="monolithic",
                         help="isolation model: where the sensor driver runs (default: monolithic)")
     parser.add_argument("--channel", action="append", default=[], metavar="FILE",
                         help="deliver FILE as a content update before booting (repeatable; same as push)")

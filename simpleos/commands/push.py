@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..channel.names import is_channel_file_name
-from ..errors import BadInput
+from ..channel import check_channel_file_name, read_host_file
 from ..home import machine_dir, open_disk
 from ..kernel.content import deliver_update
 from ..kernel.install import SENSOR_DIR
@@ -26,36 +25,12 @@ def register(subparsers) -> None:
     push.set_defaults(func=run_push)
 
 
-def read_host_file(path: Path) -> bytes:
-    """The bytes of a file on the host; BadInput with a one-line reason if it cannot be read."""
-    if not path.exists():
-        raise BadInput(f"no such file: {path}")
-    if not path.is_file():
-        raise BadInput(f"not a regular file: {path}")
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
-
-
-def check_channel_file_name(name: str) -> None:
-    """BadInput unless `name` follows the convention C-<8 digits>-<anything>.sys."""
-    if not is_channel_file_name(name):
-        raise BadInput(f"not a channel file name: {name!r} (expected C-<8 digits>-<anything>.sys)")
-
-
-def push_channel_file(fs, name: str, data: bytes) -> str:
-    """Deliver a channel file as a content update (one atomic commit); its disk path."""
-    check_channel_file_name(name)
-    return deliver_update(fs, name, data)
-
-
 def run_push(args) -> int:
     """Copy FILE to /drivers/sensor/ on the machine's disk and say so in one line."""
     source = Path(args.file)
     check_channel_file_name(source.name)
     data = read_host_file(source)
     with open_disk(machine_dir(args.machine)) as fs:
-        push_channel_file(fs, source.name, data)
+        deliver_update(fs, source.name, data)
     print(f"pushed {source.name} ({len(data)} bytes) to {SENSOR_DIR}/")
     return 0

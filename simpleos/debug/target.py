@@ -24,17 +24,14 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-from ..commands.push import read_host_file
+from ..home import disk_image_path
 from ..isolation import model_named
 from ..kernel.bugcheck import Bugcheck
-from ..kernel.content import deliver_update
-from ..kernel.kernel import BREAKPOINT, FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
+from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
 from ..machine import decode
-from ..home import disk_image_path
-from ..system import BootOptions, open_home
+from ..system import BootOptions, deliver_channel_files, open_home, read_channel_files
 from . import stops
 from .guestmem import read_virtual, write_virtual
 from .poweron import power_on
@@ -94,9 +91,7 @@ class DebugTarget:
     def _power_on(self) -> None:
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
         line_numbers = itertools.count()
-        powered = power_on(self.snapshot, model=self.options.model, seed=self.options.seed,
-                           sensor_build=self.options.sensor_build, fail_closed=self.options.fail_closed,
-                           echo=lambda line: self._echo(next(line_numbers), line))
+        powered = power_on(self.snapshot, self.options, echo=lambda line: self._echo(next(line_numbers), line))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.on_power_on is not None:
             self.on_power_on(self.kernel)
@@ -293,7 +288,7 @@ class DebugTarget:
             finally:
                 if skipped is not None:
                     self._rehook_here(skipped)
-            if result in (FAULT, IDLE, _BUGCHECKED):
+            if result in (HELD_FAULT, IDLE, _BUGCHECKED):
                 return self._event_for(result)
             if self.position > start:
                 return self._event(stops.STEP)
@@ -334,9 +329,9 @@ class DebugTarget:
             result = self._run_once(limit)
             if until is not None:
                 self._catch_up_edits()
-            if result == BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
+            if result == AT_BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
                 continue  # a breakpoint meant for another process: go on
-            if result in (BREAKPOINT, FAULT, IDLE, _BUGCHECKED):
+            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED):
                 return self._event_for(result)
 
     def _stops_here(self, address: int) -> bool:
@@ -494,11 +489,11 @@ class DebugTarget:
                                signal=stops.SIGSEGV)
         if result == IDLE:
             return self._event(stops.IDLE, "the machine is idle: nothing left to run", signal=stops.EXITED)
-        if result == FAULT:
+        if result == HELD_FAULT:
             process, trap = self.kernel.pending_trap
             return self._event(stops.FAULT, f"{process}: {trap.summary()} (held: not yet delivered)", trap=trap,
                                signal=signal_for_trap(trap))
-        if result == BREAKPOINT:
+        if result == AT_BREAKPOINT:
             return self._event(stops.BREAKPOINT)
         return self._event(stops.STEP)
 
@@ -512,11 +507,10 @@ class DebugTarget:
 
 def _snapshot_of_home(options: BootOptions) -> DiskSnapshot:
     """Open the machine home like `simpleos boot` (--fresh, --channel), then freeze its disk."""
+    contents = read_channel_files(options.channels)
     home, fs = open_home(options.machine, options.fresh)
     try:
-        for path in options.channels:
-            source = Path(path)
-            deliver_update(fs, source.name, read_host_file(source))
+        deliver_channel_files(fs, contents)
     finally:
         fs.close()
     return DiskSnapshot.of_file(disk_image_path(home))

@@ -9,7 +9,7 @@ keeps killing it.
 """
 from __future__ import annotations
 
-from .base import IsolationModel
+from .base import IsolationModel, SensorDeath
 from .reincarnation import ReincarnationServer
 
 AUTH_DEADLINE_MS = 10.0
@@ -21,11 +21,12 @@ class Microkernel(IsolationModel):
     name = "microkernel"
     sensor_ring = 3
     auth_deadline_ms = AUTH_DEADLINE_MS
+    order = 3
 
     def __init__(self) -> None:
         self.rs = ReincarnationServer()
 
-    def on_sensor_death(self, kernel, host, reason: str, file: str | None) -> None:
+    def on_sensor_death(self, death: SensorDeath, services) -> None:
         """Fail open/closed while it is down; the reincarnation server restarts it."""
-        self.announce_outage(kernel)
-        self.rs.on_death(kernel, host, reason, file)
+        self.announce_outage(services)
+        self.rs.on_death(death, services)

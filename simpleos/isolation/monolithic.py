@@ -13,3 +13,4 @@ class Monolithic(IsolationModel):
 
     name = "monolithic"
     sensor_ring = 0
+    order = 1

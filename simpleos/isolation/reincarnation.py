@@ -3,21 +3,18 @@
 After MINIX 3's `rs` (servers/rs): the first unexpected exit of a server is
 answered by an immediate restart; after that the server waits
 `1 << restarts` periods (capped at 30) before it is started again, so a
-server that dies on every start does not eat the machine. The reason is
-kept (`crash`, `no-reply` for a missed AUTH deadline), as MINIX passes it
-to recovery scripts.
+server that dies on every start does not eat the machine. The cause is
+kept (`crash`, or `no-reply` for a missed AUTH deadline), as MINIX passes
+it to recovery scripts.
 
 One addition for content-driven crashes: if the sensor died K times while
 interpreting the same channel file, that file is quarantined and the sensor
 restarts on the content that is left -- the last known good. Used by the
-microkernel model; policy only.
+microkernel model. Policy only: it acts through the model services.
 """
 from __future__ import annotations
 
 from collections import Counter
-
-from ..kernel.content import quarantine
-from ..machine.clock import CYCLES_PER_SECOND
 
 PERIOD_SECONDS = 1            # MINIX: one period is a second
 BACKOFF_CAP_PERIODS = 30
@@ -37,17 +34,18 @@ class ReincarnationServer:
         self.crashes_by_file: Counter[str] = Counter()
         self.backoff_log: list[int] = []          # periods waited before each restart
 
-    def on_death(self, kernel, host, reason: str, file: str | None) -> None:
-        """The sensor died for `reason` while interpreting `file` (None if unknown)."""
+    def on_death(self, death, services) -> None:
+        """The sensor died (death.cause) while interpreting death.file (None if unknown)."""
+        file = death.file
         if file is not None:
             self.crashes_by_file[file] += 1
-            if self.crashes_by_file[file] >= self.quarantine_after and kernel.fs is not None:
-                target = quarantine(kernel.fs, file)
-                host.stats.quarantined.append(file)
-                kernel.log(f"rs: {file} crashed the sensor {self.crashes_by_file[file]} times: quarantined to "
-                           f"{target}; restarting on the last known good content")
-        periods = restart_backoff(host.stats.restarts)
+            if self.crashes_by_file[file] >= self.quarantine_after:
+                target = services.quarantine(file)
+                if target is not None:
+                    services.log(f"rs: {file} crashed the sensor {self.crashes_by_file[file]} times: quarantined "
+                                 f"to {target}; restarting on the last known good content")
+        periods = restart_backoff(death.restarts)
         self.backoff_log.append(periods)
         when = "at once" if periods == 0 else f"in {periods * PERIOD_SECONDS} s (backoff)"
-        kernel.log(f"rs: sensor died ({reason}); restart {host.stats.restarts + 1} {when}")
-        kernel.add_timer(kernel.clock.cycles + periods * PERIOD_SECONDS * CYCLES_PER_SECOND, host.restart)
+        services.log(f"rs: sensor died ({death.cause}); restart {death.restarts + 1} {when}")
+        services.after(periods * PERIOD_SECONDS, services.restart_sensor)

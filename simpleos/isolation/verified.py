@@ -2,14 +2,16 @@
 
 Like the Linux eBPF verifier, the kernel refuses to let code -- here, the
 interpreter's program, which is the content -- run unless it can prove it
-stays in bounds: every channel file gets ABI validation (each non-wildcard
-criterion must name an input the sensor supplies) before the sensor may
-load it. A rejected file is reported and the previous content stays in
-force. Faults that still happen are bugchecks, as in the monolithic model.
+stays in bounds: every content update gets ABI validation (each
+non-wildcard criterion must name an input the sensor supplies) before the
+sensor may load it. A rejected file is reported and the previous content
+stays in force. Faults that still happen are bugchecks, as in the
+monolithic model.
 """
 from __future__ import annotations
 
-from .base import IsolationModel
+from ..channel import ChannelFormatError, abi_validate, parse
+from .base import ContentFile, IsolationModel
 
 
 class Verified(IsolationModel):
@@ -17,4 +19,11 @@ class Verified(IsolationModel):
 
     name = "verified"
     sensor_ring = 0
-    verify_content = True
+    order = 4
+
+    def admit(self, content: ContentFile) -> list[str]:
+        """ABI validation: every problem the validator finds, or 'malformed: ...'."""
+        try:
+            return abi_validate(parse(content.data))
+        except ChannelFormatError as reason:
+            return [f"malformed: {reason}"]

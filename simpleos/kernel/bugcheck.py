@@ -2,13 +2,16 @@
 
 A fault at ring 0 means kernel code -- a driver in the kernel's address space
 -- did something impossible; nothing is left that could safely handle it, so
-the machine stops. Stop codes and parameters follow Windows (BACKGROUND.md):
-0x50 PAGE_FAULT_IN_NONPAGED_AREA(address, access, faulting IP, type).
-This module names and describes the stop; it does not paint or reboot.
+the machine stops. Stop codes and parameters follow Windows' bug check
+reference (docs/boot.md): 0x50 PAGE_FAULT_IN_NONPAGED_AREA(address, access,
+faulting IP, type). Raising a Bugcheck unwinds the kernel to whoever runs
+it (the boot manager, system.py), which calls stop_machine() -- the one crash
+path: the crash dump, then the blue screen. Resetting is the boot manager's
+business, not this module's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..machine.trap import (BREAKPOINT, DIVIDE_ERROR, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT,
                             Trap)
@@ -48,7 +51,6 @@ class Bugcheck(Exception):
     offset: int = 0
     thread: str = "System"
     trap: Trap | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -82,3 +84,28 @@ def bugcheck_for_trap(trap: Trap, module: str, offset: int) -> Bugcheck:
 def watchdog_bugcheck(rip: int, module: str, offset: int, instructions: int) -> Bugcheck:
     """Ring-0 code ran too long without giving the CPU back (a hung driver)."""
     return Bugcheck(DPC_WATCHDOG_VIOLATION, (0x1, instructions, 0, 0), rip, None, module, offset)
+
+
+def stop_machine(kernel, bugcheck: Bugcheck, boot_index: int, home=None) -> str:
+    """The one crash path, for every bugcheck: capture and write the crash dump (a copy
+    into <home>/dumps/ on the host, if a machine home is given), count it against the sensor if its code
+    failed, and paint the blue screen. Returns where the dump went."""
+    from . import crashdump
+    from .bluescreen import blue_screen
+    dump = crashdump.capture(kernel, bugcheck, boot_index)
+    path = crashdump.write(kernel.fs, home, dump)
+    if kernel.sensor is not None and kernel.sensor.owns_module(bugcheck.module):
+        kernel.sensor.stats.crashes += 1
+    for line in blue_screen(bugcheck, symbol_for(kernel, bugcheck.rip), path):
+        kernel.console.write_line(line)
+    return path
+
+
+def symbol_for(kernel, address: int) -> str | None:
+    """'compare_string+0xa' for a kernel-half address, from the module's labels."""
+    for module in kernel.modules:
+        if module.contains(address):
+            found = module.image.symbol_at(address)
+            if found:
+                return f"{found[0]}+{found[1]:#x}"
+    return None

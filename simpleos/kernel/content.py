@@ -8,8 +8,7 @@ the sensor no longer loads it but an administrator can still inspect it.
 """
 from __future__ import annotations
 
-from ..channel.names import is_channel_file_name
-from ..errors import BadInput
+from ..channel.names import check_channel_file_name
 from .install import SENSOR_DIR
 
 UPDATE_LOG = "/var/log/content-updates"
@@ -18,8 +17,7 @@ QUARANTINE_DIR = f"{SENSOR_DIR}/quarantine"
 
 def deliver_update(fs, name: str, data: bytes) -> str:
     """Write channel file `name` into the sensor's directory (atomically, with the log line)."""
-    if not is_channel_file_name(name):
-        raise BadInput(f"not a channel file name: {name!r} (expected C-<8 digits>-<anything>.sys)")
+    check_channel_file_name(name)
     target = f"{SENSOR_DIR}/{name}"
     with fs.transaction():
         log = fs.read_file(UPDATE_LOG) if fs.exists(UPDATE_LOG) else b""

@@ -1,10 +1,11 @@
-"""The driver loader: read a driver's manifest, assemble it for its placement, bind its imports.
+"""The driver loader's tools: read a driver's manifest, assemble it at a base, bind its imports.
 
-Where a driver runs is not the driver's decision: the isolation model says
-ring 0 (kernel half, kernel thread) or ring 3 (own process). The loader then
-assembles the same source at the right base and fills its import table
-(the `import_NAME` slots) with the addresses of the matching `kapi_NAME`
-stubs (kernel/kapi.asm) mapped where that ring can call them.
+Where a driver runs is not the driver's decision: the isolation model picks
+a placement (placement.py: a kernel thread, or a process of its own). The
+placement then assembles the same source at the right base with these
+functions and fills its import table (the `import_NAME` slots) with the
+addresses of the matching `kapi_NAME` stubs (kernel/kapi.asm) mapped where
+that ring can call them. Nothing here decides or starts anything.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ..channel.templates import IPC, PROCESS
 from ..errors import BadInput
 from ..machine.layout import USER_TEXT_BASE
 from ..resources import drivers_dir
-from .events import string_mask
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,8 +61,8 @@ def driver_defines(manifest: DriverManifest, build: str) -> dict[str, int]:
     defines = {
         "IPC_INPUTS": IPC.inputs_supplied,
         "PROCESS_INPUTS": PROCESS.inputs_supplied,
-        "IPC_STRING_MASK": string_mask(IPC),
-        "PROCESS_STRING_MASK": string_mask(PROCESS),
+        "IPC_STRING_MASK": IPC.string_mask,
+        "PROCESS_STRING_MASK": PROCESS.string_mask,
     }
     defines.update({key: int(value) for key, value in manifest.builds[build].items()})
     return defines

@@ -156,11 +156,6 @@ class FileSystem:
         """Bytes of free blocks (some of them will hold the next metadata copy)."""
         return self._taken.count(0) * BLOCK_SIZE
 
-    @property
-    def capacity_bytes(self) -> int:
-        """Bytes of all blocks that can hold data or metadata."""
-        return (self.device.block_count - FIRST_FREE_BLOCK) * BLOCK_SIZE
-
     # --- updating ------------------------------------------------------------
 
     @contextmanager

@@ -1,37 +1,42 @@
 """The kernel: boots the machine, runs processes, answers system calls.
 
-Read this file top to bottom: start() sets up the CPU and the kernel half;
-spawn() makes a process; run() is the scheduler loop; on_syscall() is where
-every `syscall` instruction lands; traps go to traps.on_fault(). It talks to
-the hardware only through simpleos.machine (never unicorn directly).
+Read this file top to bottom: power_on() sets up the CPU and the kernel
+half, loads the boot drivers and starts init; spawn() makes a process;
+run() is the scheduler loop; on_syscall() is where every `syscall`
+instruction lands; traps go to traps.on_fault(). Drivers plug in through
+two generic hooks -- a security gate that may judge operations before they
+happen (authorize), and process-exit listeners -- so nothing here knows
+what a sensor is. It talks to the hardware only through simpleos.machine
+(never unicorn directly).
 """
 from __future__ import annotations
 
 import heapq
 import random
 from dataclasses import dataclass
+from typing import Callable
 
 from .. import __version__
-from ..assembler import Image, assemble, assemble_file
+from ..assembler import Image, assemble
 from ..errors import BadInput
 from ..machine.cpu import SliceEnd
-from ..machine.layout import (KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR,
-                              USER_TEXT_BASE, phys_to_virt)
+from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
 from ..machine.machine import Machine
 from ..machine.paging import USER
-from ..resources import kernel_asm_dir, userland_dir
+from ..resources import kernel_asm_dir
 from . import bootstatus, costs, errno
-from .bugcheck import Bugcheck, watchdog_bugcheck
+from .bugcheck import watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
+from .loader import (USER_DEFINES, Module, argument_block, find_program, first_user_registers, iretq_frame)
+from .operations import Exec, PipeCreate
 from .pipes import PipeEnd, PipeNamespace
+from .placement import KAPI_USER_BASE
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
-from .syscalls import SYSCALL_NUMBERS, Block, Gone, dispatch
+from .services import ModelServices
+from .syscalls import Block, Gone, dispatch
 from .traps import on_fault
-from ..isolation.monolithic import Monolithic
-from .events import VERDICT_DENY, exit_notification, ipc_event, process_event
-from .sensor import KAPI_USER_BASE, SensorHost
 from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
@@ -39,18 +44,8 @@ RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without bl
 MAX_PROCESSES = 64
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
 _U64 = (1 << 64) - 1
-MAX_ARGUMENT = 256
 
-# What every user program may use by name: SYS_WRITE, SYS_EXIT, ... (docs/syscalls.md).
-USER_DEFINES = {f"SYS_{name.upper()}": number for name, number in SYSCALL_NUMBERS.items()}
-
-
-def assemble_user_program(path) -> Image:
-    """Assemble a ring-3 program: at USER_TEXT_BASE, with SYS_* defined and lib.asm includable."""
-    return assemble_file(path, USER_TEXT_BASE, defines=USER_DEFINES, search=[userland_dir()])
-
-
-RAN, IDLE, BREAKPOINT, FAULT = "ran", "idle", "breakpoint", "fault"   # run_once() results
+RAN, IDLE, AT_BREAKPOINT, HELD_FAULT = "ran", "idle", "breakpoint", "fault"   # run_once() results
 
 
 @dataclass
@@ -60,21 +55,10 @@ class TimeSlice:
     remaining: int
 
 
-@dataclass
-class Module:
-    """Code loaded into the kernel half (the kernel's entry code, ring-0 drivers)."""
-    name: str
-    image: Image
-
-    def contains(self, address: int) -> bool:
-        """Is `address` inside this module?"""
-        return self.image.base <= address < self.image.base + len(self.image.code)
-
-
 class Kernel:
-    """One running SimpleOS kernel on one machine."""
+    """One running SimpleOS kernel on one machine, under one isolation model."""
 
-    def __init__(self, machine: Machine, *, seed: int = 0, fs=None, model=None, sensor_build: str = "original",
+    def __init__(self, machine: Machine, *, model, seed: int = 0, fs=None, sensor_build: str = "original",
                  safe_mode: bool = False) -> None:
         self.machine = machine
         self.cpu = machine.cpu
@@ -84,6 +68,11 @@ class Kernel:
         self.seed = seed
         self.random = random.Random(seed)
         self.log = KernelLog(self.console, self.clock)
+        self.model = model
+        self.fail_open = model.fail_open             # while the gate is down: allow (True) or deny
+        self.services = ModelServices(self)           # all a model may do (kernel/services.py)
+        self.sensor_build = sensor_build
+        self.safe_mode = safe_mode
         self.processes: dict[int, Process] = {}
         self.scheduler = Scheduler()
         self.pipes = PipeNamespace()
@@ -95,19 +84,28 @@ class Kernel:
         self.stop_on_fault = False                      # debugger: hold traps before on_fault
         self.pending_trap = None                        # (process, trap) held for the debugger
         self.boot_completed = False
-        self._next_pid = 1
-        self._accounted = 0          # instructions of the current slice already on the clock
-        self._pending_bugcheck: Bugcheck | None = None
-        self._last_run: Process | None = None
+        self.init_pid: int | None = None
+        self.sensor = None                              # the security sensor, once loaded (kernel/sensor/)
+        # Hooks for drivers: a gate that judges operations before they happen, and listeners
+        # told of every process exit -- before its memory is freed, and after.
+        self.gate = None
+        self.on_process_exiting: list[Callable[[Process], None]] = []
+        self.on_process_exited: list[Callable[[Process], None]] = []
         self.timers: list = []                          # (time, sequence, action) for add_timer
         self._timer_sequence = 0
-        self.model = model if model is not None else Monolithic()
-        self.init_pid: int | None = None
-        self.sensor_build = sensor_build
-        self.safe_mode = safe_mode
-        self.sensor: SensorHost | None = None
+        self._next_pid = 1
+        self._accounted = 0          # instructions of the current slice already on the clock
+        self._last_run: Process | None = None
 
-    # --- start-up ------------------------------------------------------------------
+    # --- power-on ------------------------------------------------------------------------
+
+    def power_on(self) -> None:
+        """Everything up to the first guest instruction: the CPU and the kernel half, the
+        boot-start drivers, init. Then run() runs the machine."""
+        self.start()
+        self.load_boot_drivers()
+        if not self.safe_mode:
+            self.start_init()
 
     def start(self) -> None:
         """Bring the CPU to long mode with paging, build the kernel half, load entry code."""
@@ -127,6 +125,25 @@ class Kernel:
         self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES)
         self.log(self.model.describe())
 
+    def load_boot_drivers(self) -> None:
+        """Boot-start drivers: the sensor (skipped in safe mode: third-party drivers off)."""
+        if self.safe_mode:
+            self.log("safe mode: third-party drivers are not loaded")
+            return
+        from .sensor import SensorManager
+        self.sensor = SensorManager(self, self.model, self.sensor_build)
+        self.sensor.load()
+
+    def start_init(self) -> int:
+        """Start init, the first user process (the only one that may say "boot complete")."""
+        init = self.init_pid = self.spawn_program("init")
+        if init < 0:
+            raise BadInput("userland/init.asm is missing")
+        self.log(f"init: started as pid {init} (ring 3)")
+        return init
+
+    # --- the kernel half -----------------------------------------------------------------
+
     def load_kernel_module(self, name: str, source: str, module_name: str, defines=None) -> Image:
         """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only."""
         first_try = assemble(source, 0, name, defines)
@@ -136,24 +153,14 @@ class Kernel:
         return image
 
     def install_kernel_image(self, module_name: str, image: Image) -> None:
-        """Map an image assembled for the kernel half; remember it as a module."""
+        """Map an image assembled for the kernel half; it becomes the module of that name
+        (a reloaded driver replaces its old module)."""
         self.kernel_space.map_new(image.base, image.data_offset, TEXT, image.text)
         if image.data:
             self.kernel_space.map_new(image.base + image.data_offset, len(image.data), DATA, image.data)
+        if module_name != "kernel":
+            self.modules = [m for m in self.modules if m.name != module_name]
         self.modules.append(Module(module_name, image))
-
-    def start_kernel_thread(self, image: Image, name: str, stack_size: int = 16 * PAGE_SIZE) -> Process:
-        """A ring-0 thread running `image` (already in the kernel half) on its own kernel stack."""
-        stack_base = self.kernel_space.reserve(stack_size)
-        frames = self.kernel_space.map_new(stack_base, stack_size, DATA)
-        process = Process(pid=self._next_pid, name=name, space=self.kernel_space.space, image=image, ring=0,
-                          frames=frames)
-        self._next_pid += 1
-        process.context = self.cpu.derive_context(self.ring0_context,
-                                                  {"rip": image.entry, "rsp": stack_base + stack_size - 8})
-        self.processes[process.pid] = process
-        self.scheduler.add(process)
-        return process
 
     def locate(self, address: int) -> tuple[str, int]:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
@@ -162,7 +169,17 @@ class Kernel:
                 return module.name, address - module.image.base
         return "unknown", address
 
-    # --- processes -----------------------------------------------------------------
+    # --- processes -----------------------------------------------------------------------
+
+    def start_kernel_thread(self, image: Image, name: str, stack_size: int = 16 * PAGE_SIZE) -> Process:
+        """A ring-0 thread running `image` (already in the kernel half) on its own kernel stack."""
+        stack_base = self.kernel_space.reserve(stack_size)
+        frames = self.kernel_space.map_new(stack_base, stack_size, DATA)
+        process = self._new_process(name, self.kernel_space.space, image, ring=0, frames=frames)
+        process.context = self.cpu.derive_context(self.ring0_context,
+                                                  {"rip": image.entry, "rsp": stack_base + stack_size - 8})
+        self.scheduler.add(process)
+        return process
 
     def spawn(self, image: Image, name: str, parent: Process | None = None, argument: bytes = b"") -> Process:
         """Create a ring-3 process from an image assembled at USER_TEXT_BASE.
@@ -175,72 +192,56 @@ class Kernel:
             frames += map_fresh_pages(space, image.base + image.data_offset, len(image.data), USER | DATA, image.data)
         stack_top, stack_frames = map_user_stack(space)
         kernel_stack = self.machine.memory.alloc_frame()
-        process = Process(pid=self._next_pid, name=name, space=space, image=image, ring=3,
-                          parent=parent.pid if parent else 0,
-                          frames=frames + stack_frames + [kernel_stack],
-                          argument=argument.decode("utf-8", "replace"))
-        self._next_pid += 1
-        argument = argument[:MAX_ARGUMENT] + b"\0"
-        stack_pointer = (stack_top - len(argument)) & ~0xF
-        self.machine.memory.write(stack_frames[-1] + (stack_pointer & (PAGE_SIZE - 1)), argument)
-        process.context = self._first_user_context(space, image.entry, stack_pointer - 16, kernel_stack,
-                                                   argument_pointer=stack_pointer)
-        self.cpu.flush_translations()  # the text may sit in reused frames
-        self.processes[process.pid] = process
+        process = self._new_process(name, space, image, ring=3, frames=frames + stack_frames + [kernel_stack],
+                                    parent=parent.pid if parent else 0,
+                                    argument=argument.decode("utf-8", "replace"))
+        block = argument_block(argument)
+        stack_pointer = (stack_top - len(block)) & ~0xF
+        self.machine.memory.write(stack_frames[-1] + (stack_pointer & (PAGE_SIZE - 1)), block)
+        frame = iretq_frame(image.entry, stack_pointer - 16)
+        self.machine.memory.write(kernel_stack + PAGE_SIZE - len(frame), frame)
+        process.context = self.cpu.derive_context(
+            self.ring0_context, first_user_registers(kernel_stack, len(frame), self.user_entry, stack_pointer))
         self.scheduler.add(process)
         self.clock.advance(costs.PROCESS_CREATE)
         return process
 
-    def _first_user_context(self, space, entry: int, user_stack: int, kernel_stack: int, argument_pointer: int = 0):
-        """A ring-0 context that will iretq into the program at `entry` (see entry.asm)."""
-        frame = [entry, USER_CODE_SELECTOR, 0x202, user_stack, USER_DATA_SELECTOR]
-        top = kernel_stack + PAGE_SIZE - 8 * len(frame)
-        self.machine.memory.write(top, b"".join(v.to_bytes(8, "little") for v in frame))
-        registers = {name: 0 for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rbp", "r8", "r9", "r10", "r11",
-                                          "r12", "r13", "r14", "r15")}
-        registers.update(rsp=phys_to_virt(top), rip=self.user_entry, rdi=argument_pointer)
-        return self.cpu.derive_context(self.ring0_context, registers)
+    def _new_process(self, name: str, space, image: Image, **fields) -> Process:
+        """A Process with the next pid, entered in the process table."""
+        process = Process(pid=self._next_pid, name=name, space=space, image=image, **fields)
+        self._next_pid += 1
+        self.processes[process.pid] = process
+        return process
 
     def spawn_program(self, name: str, parent: Process | None = None, argument: bytes = b"") -> int:
         """spawn() by program name: /bin/NAME, i.e. userland/NAME.asm. Returns pid or -errno."""
-        if not name.replace("_", "").isalnum():
+        image = find_program(name)
+        if image is None:
             return -errno.ENOENT
-        path = userland_dir() / f"{name}.asm"
-        if not path.is_file() or name == "lib":
-            return -errno.ENOENT
-        image = assemble_user_program(path)
         try:
             return self.spawn(image, name, parent, argument).pid
         except BadInput:
             return -errno.EAGAIN
-
-    def spawn_file(self, path: str, parent: Process | None = None) -> Process:
-        """Start a program from a host .asm file (for `simpleos run`)."""
-        image = assemble_user_program(path)
-        name = image.name.rsplit(".", 1)[0]
-        return self.spawn(image, name, parent)
 
     def exit_process(self, process: Process, code: int) -> None:
         """The process ends normally with `code`."""
         process.fate, process.exit_code = EXITED, code
         self._release(process)
 
-    def kill(self, process: Process, trap=None, reason: str | None = None, death_reason: str = "crash") -> None:
-        """The process is ended by the kernel (after a trap, or over its limits)."""
-        process.fate, process.trap = KILLED, trap
-        if reason:
-            self.log(f"pid {process.pid} {process.name}: {reason} -- killed")
-        is_sensor = self.sensor is not None and process is self.sensor.process
-        if is_sensor:
-            self.sensor.note_last_words()
+    def kill(self, process: Process, *, trap=None, message: str | None = None, cause: str = "crash") -> None:
+        """The kernel ends `process`: after a trap, or (with `message`, logged) over a limit.
+        `cause` is what exit listeners are told: "crash", or "no-reply" for a silent server."""
+        process.fate, process.trap, process.death_cause = KILLED, trap, cause
+        if message:
+            self.log(f"pid {process.pid} {process.name}: {message} -- killed")
         self._release(process)
-        if is_sensor:
-            self.sensor.on_death(trap, death_reason)
 
     def _release(self, process: Process) -> None:
         """Free what a finished process held; it stays as a zombie for its parent."""
         self.console.flush(stream=process.pid)
-        for fd, handle in list(process.files.items()):
+        for listener in self.on_process_exiting:
+            listener(process)
+        for handle in process.files.values():
             if isinstance(handle, PipeEnd):
                 self.pipes.close_end(handle)
         process.files.clear()
@@ -252,52 +253,46 @@ class Kernel:
         process.state = ZOMBIE
         process.context = None
         self.scheduler.remove(process)
-        if self.sensor is not None and process is not self.sensor.process:
-            self.sensor.notify(exit_notification(process))
+        for listener in self.on_process_exited:
+            listener(process)
 
-    # --- hooks for drivers and services (extended by later layers) ------------------
+    # --- operations a gate may judge ---------------------------------------------------
 
-    def pipe_event(self, process: Process, name: str):
-        """The IPC event for `process` creating named pipe `name`."""
+    def exec_operation(self, parent: Process, name: str, argument: bytes) -> Exec | None:
+        """What starting program `name` would be (for the gate); None if there is no such program."""
+        image = find_program(name)
+        return None if image is None else Exec(parent, name, argument, image, self._next_pid)
+
+    def pipe_operation(self, process: Process, name: str) -> PipeCreate:
+        """What `process` creating named pipe `name` would be (for the gate)."""
         parent = self.processes.get(process.parent)
         depth, ancestor = 0, parent
         while ancestor is not None:
             depth += 1
             ancestor = self.processes.get(ancestor.parent)
-        return ipc_event(name, process, f"/bin/{parent.name}" if parent else "/kernel",
-                         self.clock.cycles // 1000, depth)
+        return PipeCreate(process, name, f"/bin/{parent.name}" if parent else "/kernel",
+                          depth, self.clock.cycles // 1000)
 
-    def exec_event(self, parent: Process, name: str, argument: bytes):
-        """The PROCESS event for `parent` starting program `name`; None if there is no such program."""
-        path = userland_dir() / f"{name}.asm"
-        if not name.replace("_", "").isalnum() or name == "lib" or not path.is_file():
-            return None
-        code = assemble_user_program(path).code
-        command = f"{name} {argument.decode('utf-8', 'replace')}".strip()
-        return process_event(f"/bin/{name}", command, self._next_pid, f"/bin/{parent.name}", code)
-
-    def ask_sensor(self, event, then):
-        """Let the sensor judge `event` before the operation `then()` runs. The caller
-        blocks until the verdict; deny makes the call fail with -EACCES."""
-        if self.sensor is None:
+    def authorize(self, operation, then: Callable[[], int]):
+        """Let the gate (the security sensor, if one is loaded) judge `operation` before
+        `then()` runs it. The caller blocks until the verdict; deny makes the call fail
+        with -EACCES; a verdict late past its deadline is the gate's to settle."""
+        if self.gate is None:
             return then()
-        self.sensor.submit(event)
-        deadline = self.sensor.deadline_for(event)
+        event = self.gate.submit(operation)
 
         def ready():
-            if event.verdict is None and deadline is not None and self.clock.cycles >= deadline:
-                self.sensor.missed_deadline(event)
+            if event.verdict is None and event.deadline is not None and self.clock.cycles >= event.deadline:
+                self.gate.expire(event)
             if event.verdict is None:
                 return None
-            if event.verdict == VERDICT_DENY:
-                return -errno.EACCES
-            return then()
+            return -errno.EACCES if event.denied else then()
         result = ready()
         if result is None:
-            raise Block(ready, wake_at=deadline)
+            raise Block(ready, wake_at=event.deadline)
         return result
 
-    def add_timer(self, at: int, action) -> None:
+    def add_timer(self, at: int, action: Callable[[], None]) -> None:
         """Run `action()` (kernel code) once the clock reaches `at` (e.g. a restart after backoff)."""
         self._timer_sequence += 1
         heapq.heappush(self.timers, (at, self._timer_sequence, action))
@@ -324,7 +319,7 @@ class Kernel:
                 bootstatus.boot_completed(self.fs)
             self.log("boot complete")
 
-    # --- the scheduler loop -----------------------------------------------------------
+    # --- the scheduler loop --------------------------------------------------------------
 
     def run(self, max_virtual_seconds: float = WATCHDOG_VIRTUAL_SECONDS) -> None:
         """Run processes until none can ever run again (idle). Raises Bugcheck."""
@@ -336,18 +331,16 @@ class Kernel:
 
     def run_once(self, limit: int | None = None) -> str:
         """One step of the scheduler loop: run the current time slice (or start the
-        next one) for at most `limit` instructions. Returns what happened:
-        RAN, IDLE, BREAKPOINT (a debugger breakpoint, before its instruction) or
-        FAULT (a trap held for the debugger: stop_on_fault). A slice cut short by
-        `limit` or a breakpoint is resumed by the next call, so stepping through
-        code never changes the schedule: debugging stays deterministic."""
+        next one) for at most `limit` instructions. Returns what happened: RAN, IDLE,
+        AT_BREAKPOINT (a debugger breakpoint, before its instruction) or HELD_FAULT (a trap
+        held for the debugger: stop_on_fault). A slice cut short by `limit` or a
+        breakpoint is resumed by the next call, so stepping through code never changes
+        the schedule: debugging stays deterministic. Raises Bugcheck."""
         if self.pending_trap is not None:
             process, trap = self.pending_trap
             self.pending_trap = None
             self._deliver_trap(process, trap)
             return RAN
-        if self.slice is not None:
-            self.cpu.clear_exception_state()  # a paused slice goes on: see CPU.clear_exception_state
         if self.slice is None:
             self._fire_due_timers()
             process = self.scheduler.pick_next(self.clock.cycles)
@@ -362,19 +355,19 @@ class Kernel:
         process = self.slice.process
         budget = self.slice.remaining if limit is None else min(self.slice.remaining, max(limit, 0))
         self._accounted = 0
-        end = self.cpu.run(budget)
+        try:
+            end = self.cpu.resume(budget)
+        except BaseException:      # a bugcheck raised inside a system call: the slice is over
+            self.slice = self.current = None
+            raise
         self._account(process, end.retired)
         self.slice.remaining -= end.retired
-        if self._pending_bugcheck is not None:
-            bugcheck, self._pending_bugcheck = self._pending_bugcheck, None
-            self._end_slice()
-            raise bugcheck
         if self.cpu.breakpoint_hit is not None:
-            return BREAKPOINT
+            return AT_BREAKPOINT
         if end.reason == SliceEnd.TRAP and process.state != ZOMBIE:
             if self.stop_on_fault:
                 self.pending_trap = (process, end.trap)
-                return FAULT
+                return HELD_FAULT
             self._deliver_trap(process, end.trap)
             return RAN
         if end.reason == SliceEnd.BUDGET and self.slice.remaining > 0 and process.state != ZOMBIE:
@@ -415,7 +408,7 @@ class Kernel:
         if process.state == BLOCKED:
             process.cycles_since_block = 0
         if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
-            self.kill(process, reason=f"CPU time limit exceeded ({process.instructions} instructions)")
+            self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
 
     def _account(self, process: Process, retired_so_far: int) -> None:
         """Put the instructions retired since the last accounting on the clock."""
@@ -427,13 +420,13 @@ class Kernel:
         process.cpu_cycles += delta
         process.cycles_since_block += delta
 
-    # --- system calls ------------------------------------------------------------------
+    # --- system calls --------------------------------------------------------------------
 
     def on_syscall(self) -> None:
         """Every `syscall` instruction lands here (from the CPU's hook)."""
         process = self.current
         cpu = self.cpu
-        self._account(process, cpu.counter.retired)
+        self._account(process, cpu.retired)
         cost = costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL
         self.clock.advance(cost)
         process.cpu_cycles += cost
@@ -443,33 +436,4 @@ class Kernel:
         except Gone:
             cpu.request_stop()
             return
-        except Bugcheck as bugcheck:
-            self._pending_bugcheck = bugcheck
-            cpu.request_stop()
-            return
         cpu.write("rax", result & _U64)
-
-    # --- boot ----------------------------------------------------------------------------
-
-    def load_boot_drivers(self) -> None:
-        """Boot-start drivers: the sensor (skipped in safe mode: third-party drivers off)."""
-        if self.safe_mode:
-            self.log("safe mode: third-party drivers are not loaded")
-            return
-        self.sensor = SensorHost(self, self.model, self.sensor_build)
-        self.sensor.load()
-
-    def start_init(self) -> int:
-        """Start init, the first user process (the only one that may say "boot complete")."""
-        init = self.init_pid = self.spawn_program("init")
-        if init < 0:
-            raise BadInput("userland/init.asm is missing")
-        self.log(f"init: started as pid {init} (ring 3)")
-        return init
-
-    def boot(self) -> None:
-        """Start the kernel, boot drivers and init, run until idle. Raises Bugcheck if the machine dies."""
-        self.start()
-        self.load_boot_drivers()
-        self.start_init()
-        self.run()

@@ -37,6 +37,7 @@ class Process:
     fate: str | None = None                  # EXITED or KILLED
     exit_code: int | None = None
     trap: Any = None                         # the Trap that killed it, if any
+    death_cause: str | None = None           # why the kernel killed it: "crash" or "no-reply"
     # While BLOCKED: a function that returns the system call's result once the
     # process can go on, or None to keep waiting. `wake_at` is a clock deadline.
     wait_until: Callable[[], int | None] | None = None

@@ -16,6 +16,7 @@ from typing import Callable
 from ..machine.clock import CYCLES_PER_SECOND
 from . import errno
 from .pipes import PipeEnd
+from .sensor.kapi import SENSOR_SYSCALLS
 from .proc import BLOCKED, ZOMBIE
 from .usercopy import BadUserPointer, copy_from_user, copy_to_user, string_from_user
 
@@ -156,10 +157,10 @@ def sys_spawn(k, p, name_ptr, argument_ptr, *_):
     optional argument string (0 for none) that it finds in rdi; returns its pid."""
     name = string_from_user(p.space, name_ptr, 64).decode("utf-8", "replace")
     argument = string_from_user(p.space, argument_ptr, 256) if argument_ptr else b""
-    event = k.exec_event(p, name, argument)
-    if event is None:
+    operation = k.exec_operation(p, name, argument)
+    if operation is None:
         return -errno.ENOENT
-    return k.ask_sensor(event, lambda: k.spawn_program(name, parent=p, argument=argument))
+    return k.authorize(operation, lambda: k.spawn_program(name, parent=p, argument=argument))
 
 
 def sys_pipe_create(k, p, name_ptr, *_):
@@ -175,7 +176,7 @@ def sys_pipe_create(k, p, name_ptr, *_):
         fd = p.next_fd()
         p.files[fd] = k.pipes.open_end(pipe)
         return fd
-    return k.ask_sensor(k.pipe_event(p, name), create)
+    return k.authorize(k.pipe_operation(p, name), create)
 
 
 def sys_waitpid(k, p, pid, *_):
@@ -210,16 +211,6 @@ def sys_boot_complete(k, p, *_):
     return 0
 
 
-def _sensor_only(method: str):
-    """A kernel function exported to the sensor driver (its kapi imports)."""
-    def call(k, p, *args):
-        if k.sensor is None or p is not k.sensor.process:
-            return -errno.EPERM
-        return getattr(k.sensor, method)(p, *args[:3])
-    call.__doc__ = f"sensor_{method}: only the loaded sensor driver may call it (see kernel/sensor.py)."
-    return call
-
-
 SYSCALLS: dict[int, tuple[str, Callable]] = {
     0: ("read", sys_read),
     1: ("write", sys_write),
@@ -234,10 +225,7 @@ SYSCALLS: dict[int, tuple[str, Callable]] = {
     501: ("pipe_create", sys_pipe_create),
     502: ("waitpid", sys_waitpid),
     503: ("boot_complete", sys_boot_complete),
-    510: ("sensor_wait_event", _sensor_only("wait_event")),
-    511: ("sensor_verdict", _sensor_only("verdict")),
-    512: ("sensor_get_content", _sensor_only("get_content")),
-    513: ("sensor_log", _sensor_only("log")),
+    **SENSOR_SYSCALLS,          # 510..513: the sensor driver's kernel API (kernel/sensor/kapi.py)
 }
 SYSCALL_NUMBERS = {name: number for number, (name, _) in SYSCALLS.items()}
 

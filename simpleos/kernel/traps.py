@@ -4,37 +4,49 @@ As in xv6's trap(): a trap at CPL 3 means a process misbehaved -- kill it,
 report it in one line, keep the machine running. A trap at CPL 0 means the
 kernel itself (or a driver running inside it, with the kernel's rights)
 did something impossible -- nobody can be trusted to clean up: bugcheck.
-Isolation models (simpleos/isolation/) may decide first, e.g. to restart a
-sensor server instead of leaving it dead.
+The isolation model (simpleos/isolation/) is asked first and may overrule
+the default: KILL only the process even at ring 0 (a Linux-style oops), or
+BUGCHECK even at ring 3 (Windows' CRITICAL_PROCESS_DIED).
 """
 from __future__ import annotations
 
-from ..machine.trap import Trap, describe_error_code
+from dataclasses import dataclass
+
+from ..machine.trap import Trap
 from .bugcheck import bugcheck_for_trap
 from .proc import Process
+
+DEFAULT, KILL, BUGCHECK = "default", "kill", "bugcheck"    # what a model may answer
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A trap, as the isolation model is told about it."""
+    trap: Trap
+    pid: int
+    process: str              # the process's name
+    ring: int
+    in_sensor: bool           # was it the security sensor?
 
 
 def on_fault(kernel, process: Process, trap: Trap) -> None:
     """Handle an exception raised while `process` was running."""
-    if kernel.model.on_fault(kernel, process, trap):
-        return  # the isolation model dealt with it
-    if trap.cpl == 0:
+    action = kernel.model.on_fault(fault_record(kernel, process, trap), kernel.services)
+    if action == BUGCHECK or (action != KILL and trap.cpl == 0):
         module, offset = kernel.locate(trap.rip)
-        raise bugcheck_for_trap(trap, module, offset)
-    kernel.log(kill_report(process, trap))
-    kernel.kill(process, trap)
+        raise bugcheck_for_trap(trap, module, offset)      # nobody can clean up: stop the machine
+    kernel.log(kill_report(process, trap))                 # a process misbehaved: one line,
+    kernel.kill(process, trap=trap)                        # kill it, keep the machine running
+
+
+def fault_record(kernel, process: Process, trap: Trap) -> Fault:
+    """What the model is told about a trap in `process`."""
+    in_sensor = kernel.sensor is not None and process is kernel.sensor.process
+    return Fault(trap, process.pid, process.name, process.ring, in_sensor)
 
 
 def kill_report(process: Process, trap: Trap) -> str:
-    """xv6-style: 'pid 7 crasher: trap 14 #PF (page fault) rip 0x400012 addr 0x... err 0x5 [...] -- killed'."""
-    where = ""
-    if process.image is not None:
-        symbol = process.image.symbol_at(trap.rip)
-        if symbol:
-            where = f" <{symbol[0]}+{symbol[1]:#x}>"
-    text = f"pid {process.pid} {process.name}: trap {trap.vector} {trap.name} ({trap.description}) rip {trap.rip:#x}{where}"
-    if trap.address is not None:
-        text += f" addr {trap.address:#x}"
-    if trap.error_code is not None:
-        text += f" err {trap.error_code:#x} [{describe_error_code(trap.error_code)}]"
-    return text + " -- killed"
+    """xv6-style: 'pid 7 crasher: trap 14 #PF (page fault) rip 0x400012 <_start+0x12> addr 0x... err 0x5 [...] -- killed'."""
+    symbol = process.image.symbol_at(trap.rip) if process.image is not None else None
+    where = f"{symbol[0]}+{symbol[1]:#x}" if symbol else None
+    return f"pid {process.pid} {process.name}: {trap.summary(where)} -- killed"

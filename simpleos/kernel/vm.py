@@ -15,7 +15,6 @@ from ..machine.paging import GLOBAL, NO_EXECUTE, USER, WRITABLE, AddressSpace
 # Rights of each kind of page.
 TEXT = 0                       # read + execute (no W, no NX)
 DATA = WRITABLE | NO_EXECUTE   # read + write, never execute
-READ_ONLY_DATA = NO_EXECUTE
 
 
 def page_round_up(size: int) -> int:
@@ -58,16 +57,15 @@ class KernelSpace:
 
 def map_fresh_pages(space: AddressSpace, virtual: int, size: int, rights: int, content: bytes = b"") -> list[int]:
     """Allocate frames for [virtual, virtual+size), copy `content` in, map them with `rights`.
-    Executable pages are padded with int3 (0xCC), not zeros: unicorn's translator
-    decodes zeros as `add [rax], al` and runs on into the next page, reporting a
-    fault there at the wrong RIP."""
-    if not rights & NO_EXECUTE:
-        content = content + b"\xcc" * (page_round_up(max(size, len(content))) - len(content))
+    Executable pages are loaded as code (PhysicalMemory.write_code)."""
+    executable = not rights & NO_EXECUTE
     frames = []
     for offset in range(0, page_round_up(max(size, len(content))), PAGE_SIZE):
         frame = space.memory.alloc_frame()
         chunk = content[offset:offset + PAGE_SIZE]
-        if chunk:
+        if executable:
+            space.memory.write_code(frame, chunk)
+        elif chunk:
             space.memory.write(frame, chunk)
         space.map_page(virtual + offset, frame, rights)
         frames.append(frame)

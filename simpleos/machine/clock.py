@@ -38,8 +38,3 @@ class VirtualClock:
         """A dmesg-style timestamp: '[    0.001234]'."""
         micros = self.cycles * 1_000_000 // CYCLES_PER_SECOND
         return f"[{micros // 1_000_000:5d}.{micros % 1_000_000:06d}]"
-
-
-def seconds_to_cycles(seconds: float) -> int:
-    """Cycles in `seconds` of virtual time."""
-    return int(seconds * CYCLES_PER_SECOND)

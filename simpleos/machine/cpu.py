@@ -15,8 +15,7 @@ import ctypes
 from dataclasses import dataclass
 from typing import Callable
 
-from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID, UC_ERR_READ_UNMAPPED,
-                     UC_ERR_WRITE_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
+from unicorn import (UC_ARCH_X86, UC_ERR_INSN_INVALID, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
                      UC_MODE_64, Uc, UcError)
 from unicorn import x86_const as X
 from unicorn.unicorn_py3.unicorn import uclib as _uclib
@@ -37,7 +36,6 @@ EFER_MSR = 0xC0000080
 EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE = 1 << 0, 1 << 8, 1 << 10, 1 << 11
 CR0_PE, CR0_WP, CR0_PG = 1 << 0, 1 << 16, 1 << 31
 CR4_PAE, CR4_PGE = 1 << 5, 1 << 7
-RFLAGS_IF = 1 << 9
 
 GENERAL_REGISTERS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"]
@@ -75,6 +73,7 @@ class CPU:
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall_instruction, None, 1, 0, X.UC_X86_INS_SYSCALL)
         self._breakpoint_hooks: dict[int, int] = {}
         self.breakpoint_hit: int | None = None
+        self._stale_exception_state = False     # True once a slice has run since the last restore
         names = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
         self._syscall_ids = (ctypes.c_int * 7)(*(_REGISTER_IDS[n] for n in names))
         self._syscall_values = [ctypes.c_uint64() for _ in names]
@@ -139,18 +138,13 @@ class CPU:
         return context
 
     def restore_context(self, context, cr3: int | None = None) -> None:
-        """Resume a saved context, in address space `cr3` (default: the saved one).
+        """Load a saved context, in address space `cr3` (default: the saved one).
         CR3 is always rewritten so the TLB is flushed: unicorn's context_restore
         alone keeps the previous address space's translations."""
         clear_old_exception(context)  # see exception_state.py: else the next #PF becomes a #DF
         self.uc.context_restore(context)
         self.uc.reg_write(X.UC_X86_REG_CR3, cr3 if cr3 is not None else self.uc.reg_read(X.UC_X86_REG_CR3))
-
-    def clear_exception_state(self) -> None:
-        """Resume in place with QEMU's old_exception cleared (see exception_state.py):
-        needed when a slice that was paused (breakpoint, single step) goes on
-        without a context switch."""
-        self.restore_context(self.save_context())
+        self._stale_exception_state = False
 
     def descriptor_table(self) -> tuple[int, int]:
         """GDTR: (base, limit) of the GDT the CPU uses (for debuggers)."""
@@ -162,18 +156,19 @@ class CPU:
         return AddressSpace(self.memory, root=self.uc.reg_read(X.UC_X86_REG_CR3))
 
     def flush_translations(self) -> None:
-        """Drop all translated code: needed after code is written into reused frames
-        (unicorn does not notice the write and would run the old instructions)."""
+        """Drop all translated code: needed after code is written behind unicorn's back
+        (a debugger patching memory; loading code does it itself, see PhysicalMemory.write_code)."""
         self.uc.ctl_flush_tb()
-
-    def forget_code(self, begin: int, end: int) -> None:
-        """Drop translated code for [begin, end): needed after new code is written there."""
-        self.uc.ctl_remove_cache(begin, end)
 
     # --- running -------------------------------------------------------------------
 
-    def run(self, budget: int) -> SliceEnd:
-        """Run from the current RIP for at most `budget` instructions."""
+    def resume(self, budget: int) -> SliceEnd:
+        """Run from the current RIP for at most `budget` instructions. A slice that was
+        paused (a breakpoint, a single step, a stop inside a hook) goes on with QEMU's
+        stale exception state cleared first (exception_state.py)."""
+        if self._stale_exception_state:
+            self.restore_context(self.save_context())
+        self._stale_exception_state = True
         self._trap = None
         self._stop_requested = False
         self.breakpoint_hit = None
@@ -194,10 +189,15 @@ class CPU:
             return SliceEnd(SliceEnd.BUDGET, retired)
         return SliceEnd(SliceEnd.HALT, retired)
 
+    @property
+    def retired(self) -> int:
+        """Instructions retired so far in the current slice (exact, also inside a hook)."""
+        return self.counter.retired
+
     def request_stop(self) -> None:
         """End the current slice right after the system call being handled.
-        (Stopping inside the hook leaves QEMU's old_exception set; restore_context
-        clears it, see exception_state.py.)"""
+        (Stopping inside the hook leaves QEMU's old_exception set; resume() and
+        restore_context clear it, see exception_state.py.)"""
         self._stop_requested = True
         self.uc.emu_stop()
 
@@ -250,9 +250,8 @@ class CPU:
         cpl = self.cpl
         if error.errno == UC_ERR_INSN_INVALID:
             return Trap(vector=INVALID_OPCODE, cpl=cpl, rip=rip)
-        if error.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED):
-            # A page table pointed outside RAM: the bus found nothing there.
-            return Trap(vector=MACHINE_CHECK, cpl=cpl, rip=rip)
+        # Anything else -- UC_ERR_*_UNMAPPED when a page table points outside RAM -- is
+        # the bus finding nothing where the CPU looked: a machine check.
         return Trap(vector=MACHINE_CHECK, cpl=cpl, rip=rip)
 
     def _page_fault_error_code(self, address: int, rip: int, cpl: int) -> int:

@@ -23,8 +23,3 @@ DESCRIPTORS = [
 def gdt_bytes() -> bytes:
     """The GDT as it sits in memory."""
     return b"".join(descriptor.to_bytes(8, "little") for _, descriptor, _ in DESCRIPTORS)
-
-
-def descriptor_dpl(descriptor: int) -> int:
-    """The privilege level a descriptor grants (bits 45..46)."""
-    return (descriptor >> 45) & 3

@@ -33,6 +33,16 @@ class PhysicalMemory:
         """Write `data` at physical address `phys`."""
         self._uc.mem_write(phys, bytes(data))
 
+    def write_code(self, phys: int, code: bytes) -> None:
+        """Write machine code into a frame at `phys`, the rest of the frame padded with int3
+        (0xCC), and forget every translation of old code. Two unicorn traps make this
+        necessary: its translator decodes zero padding as `add [rax], al` and runs on into
+        the next page, reporting a fault there at the wrong RIP; and a plain mem_write over
+        code that has run before leaves the old translation in use (docs/unicorn-notes.md)."""
+        page_left = PAGE_SIZE - (phys & (PAGE_SIZE - 1))
+        self._uc.mem_write(phys, bytes(code) + b"\xcc" * max(page_left - len(code), 0))
+        self._uc.ctl_flush_tb()
+
     def read_u64(self, phys: int) -> int:
         """Read one little-endian 64-bit word."""
         return int.from_bytes(self._uc.mem_read(phys, 8), "little")
@@ -56,8 +66,3 @@ class PhysicalMemory:
     def free_frame(self, frame: int) -> None:
         """Give a frame back to the allocator."""
         self._free_frames.append(frame)
-
-    @property
-    def frames_in_use(self) -> int:
-        """How many frames are handed out."""
-        return (self._next_frame - FIRST_FREE_FRAME) // PAGE_SIZE - len(self._free_frames)

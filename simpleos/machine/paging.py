@@ -128,11 +128,6 @@ class AddressSpace:
         table = self._table_for(virtual, 2, create=True)
         self.memory.write_u64(table + ((virtual >> 21) & 511) * 8, physical | flags | PRESENT | HUGE)
 
-    def map_range(self, virtual: int, physical: int, size: int, flags: int) -> None:
-        """Map `size` bytes of contiguous physical memory, 4 KiB at a time."""
-        for offset in range(0, size, PAGE_SIZE):
-            self.map_page(virtual + offset, physical + offset, flags)
-
     def unmap_page(self, virtual: int) -> int | None:
         """Remove one 4 KiB mapping; returns the physical frame it pointed to."""
         table = self._table_for(virtual, 3, create=False)
@@ -170,29 +165,3 @@ class AddressSpace:
         """Physical address for an access the MMU would allow, else None."""
         walk = self.walk(virtual)
         return walk.physical if walk.allows(write=write, user=user) else None
-
-    def user_pages(self) -> list[tuple[int, int, int]]:
-        """(virtual, physical, pte) for every 4 KiB page mapped in the lower half."""
-        pages = []
-        for i4 in range(256):
-            e4 = self.memory.read_u64(self.root + i4 * 8)
-            if not e4 & PRESENT:
-                continue
-            t3 = e4 & ADDRESS_MASK
-            for i3 in range(512):
-                e3 = self.memory.read_u64(t3 + i3 * 8)
-                if not e3 & PRESENT:
-                    continue
-                t2 = e3 & ADDRESS_MASK
-                for i2 in range(512):
-                    e2 = self.memory.read_u64(t2 + i2 * 8)
-                    if not e2 & PRESENT or e2 & HUGE:
-                        continue
-                    t1 = e2 & ADDRESS_MASK
-                    raw = self.memory.read(t1, PAGE_SIZE)
-                    for i1 in range(512):
-                        pte = int.from_bytes(raw[i1 * 8:i1 * 8 + 8], "little")
-                        if pte & PRESENT:
-                            va = (i4 << 39) | (i3 << 30) | (i2 << 21) | (i1 << 12)
-                            pages.append((va, pte & ADDRESS_MASK, pte))
-        return pages

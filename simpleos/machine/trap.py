@@ -35,6 +35,10 @@ VECTORS = {
 DIVIDE_ERROR, BREAKPOINT, INVALID_OPCODE, GENERAL_PROTECTION, PAGE_FAULT = 0, 3, 6, 13, 14
 MACHINE_CHECK = 18
 
+# RFLAGS bits a trap frame carries (Intel SDM vol. 1, 3.4.3).
+RFLAGS_FIXED = 1 << 1          # always 1
+RFLAGS_IF = 1 << 9             # interrupts enabled
+
 SYSCALL = "syscall"     # Trap.kind for a system call
 EXCEPTION = "exception"  # Trap.kind for a CPU exception or software interrupt
 
@@ -87,9 +91,12 @@ class Trap:
         """For #PF: was the access an instruction fetch?"""
         return bool(self.error_code and self.error_code & PF_FETCH)
 
-    def summary(self) -> str:
-        """One line: 'trap 14 #PF (page fault) rip 0x... addr 0x... err 0x5 [user read, ...]'."""
+    def summary(self, symbol: str | None = None) -> str:
+        """One line: 'trap 14 #PF (page fault) rip 0x... <symbol> addr 0x... err 0x5 [user read, ...]'
+        (`symbol`, if given, names the code at RIP, e.g. '_start+0x12')."""
         text = f"trap {self.vector} {self.name} ({self.description}) rip {self.rip:#x}"
+        if symbol:
+            text += f" <{symbol}>"
         if self.address is not None:
             text += f" addr {self.address:#x}"
         if self.error_code is not None:

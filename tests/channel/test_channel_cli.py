@@ -57,15 +57,15 @@ def test_zeros_file_is_bad_input(capsys, command):
     assert err.count("\n") == 1 and "file is all zero bytes (like the zero-filled C-00000291 files seen in 2024)" in err
 
 
-@pytest.mark.parametrize("argv", [
-    ["channel", "show", "/nonexistent/C-00000291-x.sys"],
-    ["channel", "validate", "/nonexistent/C-00000291-x.sys", "--abi"],
-    ["channel", "build", "/nonexistent/src.toml", "-o", "/tmp/never.sys"],
-    ["channel", "show", "."],
+@pytest.mark.parametrize("argv, reason", [
+    (["channel", "show", "/nonexistent/C-00000291-x.sys"], "no such file: /nonexistent/C-00000291-x.sys"),
+    (["channel", "validate", "/nonexistent/C-00000291-x.sys", "--abi"], "no such file: /nonexistent/C-00000291-x.sys"),
+    (["channel", "build", "/nonexistent/src.toml", "-o", "/tmp/never.sys"], "cannot read /nonexistent/src.toml"),
+    (["channel", "show", "."], "not a regular file: ."),
 ])
-def test_missing_files_are_one_line_bad_input(capsys, argv):
+def test_missing_files_are_one_line_bad_input(capsys, argv, reason):
     code, out, err = run(capsys, *argv)
-    assert code == 1 and out == "" and err.startswith("simpleos: cannot read ") and err.count("\n") == 1
+    assert code == 1 and out == "" and err.startswith(f"simpleos: {reason}") and err.count("\n") == 1
 
 
 def test_bad_source_and_unwritable_output(tmp_path, capsys):

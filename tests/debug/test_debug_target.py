@@ -12,7 +12,7 @@ from simpleos.assembler import assemble
 from simpleos.debug.stops import SIGINT, SIGSEGV, SIGTRAP
 from simpleos.debug.symbols import UnknownSymbol
 from simpleos.debug.target import DebugTarget
-from simpleos.kernel.kernel import USER_DEFINES
+from simpleos.kernel.loader import USER_DEFINES
 from simpleos.machine.layout import USER_TEXT_BASE
 from simpleos.resources import channel_files_dir
 from simpleos.system import BootOptions

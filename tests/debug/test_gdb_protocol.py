@@ -23,7 +23,7 @@ from simpleos.debug import rsp
 from simpleos.debug.elf import STT_FUNC, STT_OBJECT, symbol_file_bytes
 from simpleos.debug.gdbstub import MAX_MEMORY_READ, GdbSession, serve
 from simpleos.debug.target_description import G_PACKET_BYTES, NUMBER, REGISTERS, target_xml
-from simpleos.kernel.kernel import Module
+from simpleos.kernel.loader import Module
 
 # --- the fake target ---------------------------------------------------------------------
 

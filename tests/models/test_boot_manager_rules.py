@@ -3,7 +3,7 @@ from pathlib import Path
 
 from simpleos.cli import main
 from simpleos.isolation import model_named
-from simpleos.isolation.base import IsolationModel
+from simpleos.isolation.base import KILL, IsolationModel
 from simpleos.kernel import traps
 from simpleos.machine.trap import Trap
 from simpleos.system import boot
@@ -64,16 +64,18 @@ def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, monkeypatch)
     class Forgiving(IsolationModel):
         name = "forgiving"
 
-        def on_fault(self, kernel, process, trap):
-            seen.append(trap.vector)
-            return True
+        def on_fault(self, fault, services):
+            seen.append((fault.trap.vector, fault.process, fault.in_sensor))
+            return KILL
 
     session = boot(tmp_path, fresh=True)
     try:
         kernel = session.kernel
         kernel.model = Forgiving()
-        traps.on_fault(kernel, next(iter(kernel.processes.values())), Trap(vector=14, cpl=0, rip=0, address=0))
-        assert seen == [14]       # no bugcheck raised: the model handled it
+        sensor = kernel.sensor.process
+        traps.on_fault(kernel, sensor, Trap(vector=14, cpl=0, rip=0, address=0))
+        assert seen == [(14, "sensor", True)]       # no bugcheck raised: the model said KILL
+        assert not sensor.alive
     finally:
         session.close()
 

@@ -11,7 +11,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
 BAD, GOOD, ZEROS = (str(SAMPLES / f"C-00000291-{n}.sys") for n in ("bad", "good", "zeros"))
 
 
-def test_hybrid_restarts_the_host_at_once_and_the_machine_stays_up(tmp_path):
+def test_hybrid_restarts_the_interpreter_process_at_once_and_the_machine_stays_up(tmp_path):
     session = boot(tmp_path, fresh=True, model="hybrid", channels=[BAD])
     try:
         text = "\n".join(session.transcript)
@@ -19,7 +19,7 @@ def test_hybrid_restarts_the_host_at_once_and_the_machine_stays_up(tmp_path):
         crashes = session.sensor_totals["crashes"]
         assert 1 <= crashes <= MAX_RESTARTS + 1
         assert session.sensor_totals["restarts"] == min(crashes, MAX_RESTARTS)
-        assert text.count("stub: sensor host died (crash); restarting it at once") == session.sensor_totals["restarts"]
+        assert text.count("stub: interpreter process died (crash); restarting it at once") == session.sensor_totals["restarts"]
         assert session.sensor_totals["quarantined"] == []          # no content rollback in this model
         assert session.fs.exists("/drivers/sensor/C-00000291-bad.sys")
         assert "STOP" not in text

@@ -1,18 +1,20 @@
-"""Security events: what the kernel tells the sensor about, and how it is encoded.
+"""Security events: what the sensor is told about, and how the message is encoded.
 
 An event is a template type (1 PROCESS, 2 IPC) plus the values of the fields
 the sensor is compiled to receive (channel/templates.py: 8 for PROCESS, 20
-for IPC). encode() lays it out as the message the sensor's integration code
-reads: type, handle, field count, then one 8-byte slot per field (an
-integer, or the offset of a NUL-terminated string in the message), then the
-strings. Building events is the kernel's job; judging them is the sensor's.
+for IPC). event_for() builds one from a kernel operation (operations.py);
+encode() lays it out as the message the sensor's integration code reads:
+type, handle, field count, then one 8-byte slot per field (an integer, or
+the offset of a NUL-terminated string in the message), then the strings.
+Building events is the kernel's job; judging them is the sensor's.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 
-from ..channel.templates import IPC, PROCESS
+from ...channel.templates import IPC, PROCESS
+from ..operations import Exec, PipeCreate
 
 # Event handles are kernel addresses of the kernel's event objects: opaque to
 # the sensor and never mapped into its view. The first one, ...0074, is the
@@ -32,10 +34,15 @@ class SensorEvent:
     values: list                      # one value per supplied input (str or int)
     subject: str                      # e.g. the pipe name or the image path, for messages
     sequence: int = 0
-    verdict: int | None = None        # set when the sensor (or a fail-open policy) answers
+    verdict: int | None = None        # set when the sensor (or the fail policy) answers
     rule: int = 0
-    examined: bool = True             # False when no sensor looked at it
     notify: bool = False              # NOTIFY: delivered, but nobody waits for a verdict
+    deadline: int | None = None       # clock by which an AUTH event needs its verdict (None: none)
+
+    @property
+    def denied(self) -> bool:
+        """Did the answer say no?"""
+        return self.verdict == VERDICT_DENY
 
     @property
     def handle(self) -> int:
@@ -53,22 +60,31 @@ def image_hash_prefix(code: bytes) -> str:
     return hashlib.sha256(code).hexdigest()[:16]
 
 
-def ipc_event(pipe_name: str, creator, parent_image: str, start_time: int, depth: int) -> SensorEvent:
-    """A named pipe is about to be created by `creator` (a Process)."""
-    image = f"/bin/{creator.name}"
+def event_for(operation) -> SensorEvent:
+    """The AUTH event the sensor judges before `operation` (Exec or PipeCreate) happens."""
+    if isinstance(operation, Exec):
+        return process_event(operation)
+    return ipc_event(operation)
+
+
+def ipc_event(operation: PipeCreate) -> SensorEvent:
+    """A named pipe is about to be created (the IPC template type of channel 291)."""
+    creator = operation.creator
     code = creator.image.code if creator.image else b""
-    values = [pipe_name, image, creator.pid, f"{creator.name} {creator.argument}".strip(), parent_image,
-              "SYSTEM", 0, 0x4000, 3, 0, 255, 65536, 65536, 50, "S-1-5-18", 0, start_time,
-              image_hash_prefix(code), "SimpleOS", depth]
+    values = [operation.name, f"/bin/{creator.name}", creator.pid, f"{creator.name} {creator.argument}".strip(),
+              operation.parent_image, "SYSTEM", 0, 0x4000, 3, 0, 255, 65536, 65536, 50, "S-1-5-18", 0,
+              operation.start_time, image_hash_prefix(code), "SimpleOS", operation.depth]
     assert len(values) == IPC.inputs_supplied
-    return SensorEvent(IPC.number, values, pipe_name)
+    return SensorEvent(IPC.number, values, operation.name)
 
 
-def process_event(image_path: str, name: str, pid: int, parent_image: str, code: bytes) -> SensorEvent:
-    """Program `image_path` is about to start."""
-    values = [image_path, name, pid, parent_image, "SYSTEM", 0x4000, image_hash_prefix(code), "SimpleOS"]
+def process_event(operation: Exec) -> SensorEvent:
+    """A program is about to start (the PROCESS template type of channel 292)."""
+    command = f"{operation.name} {operation.argument.decode('utf-8', 'replace')}".strip()
+    values = [operation.path, command, operation.pid, f"/bin/{operation.parent.name}", "SYSTEM", 0x4000,
+              image_hash_prefix(operation.image.code), "SimpleOS"]
     assert len(values) == PROCESS.inputs_supplied
-    return SensorEvent(PROCESS.number, values, image_path)
+    return SensorEvent(PROCESS.number, values, operation.path)
 
 
 def exit_notification(process) -> SensorEvent:
@@ -91,12 +107,3 @@ def encode(event: SensorEvent) -> bytes:
             slots.append(value & ((1 << 64) - 1))
     words = [event.template_type, event.handle, count] + slots
     return b"".join(w.to_bytes(8, "little") for w in words) + strings
-
-
-def string_mask(template) -> int:
-    """Bit i set when supplied input i is a string (the sensor's compile-time table)."""
-    mask = 0
-    for f in template.fields[:template.inputs_supplied]:
-        if f.is_string:
-            mask |= 1 << f.index
-    return mask
