@@ -90,13 +90,13 @@ def _read_script(path: str) -> list[str]:
 
 
 def _gdb_server():
-    """simpleos.debug.gdbstub.serve, imported only when asked for."""
+    """simpleos.debug.gdb.serve, imported only when asked for."""
     try:
-        from ..debug.gdbstub import serve
+        from ..debug.gdb import serve
     except ModuleNotFoundError as missing:
-        if missing.name in ("simpleos.debug.gdbstub", "simpleos.debug.rsp", "simpleos.debug.elf"):
+        if missing.name and missing.name.startswith("simpleos.debug.gdb"):
             raise BadInput("debug --gdb: the gdb stub is not available in this build "
-                           "(simpleos/debug/gdbstub.py is missing)") from None
+                           "(simpleos/debug/gdb/ is missing)") from None
         raise
     return serve
 

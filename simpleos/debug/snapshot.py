@@ -5,7 +5,8 @@ every power-on of the debugged machine -- the first one and every replay
 of time travel -- runs on a fresh RamDisk over that snapshot: reads come
 from the snapshot, writes stay in RAM (copy-on-write, per block). So every
 replay starts from identical bytes, power-on costs nothing, and debugging
-never modifies the user's disk. A RamDisk speaks the block-device interface
+never modifies the user's disk (snapshot_of_home opens the home as `simpleos boot`
+would, with --fresh and --channel, then freezes it). A RamDisk speaks the block-device interface
 that kernel/fs.py uses (block_count, read_block, write_block, flush, close);
 it must not know what the blocks mean.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..home import disk_image_path
 from ..machine.blockdev import BLOCK_SIZE
 
 
@@ -84,3 +86,15 @@ class RamDisk:
             raise ValueError(f"the disk {self.path} is closed")
         if not 0 <= number < self.block_count:
             raise IndexError(f"block {number} is outside the disk (0..{self.block_count - 1})")
+
+
+def snapshot_of_home(options) -> DiskSnapshot:
+    """Open the machine home like `simpleos boot` (--fresh, --channel), then freeze its disk."""
+    from ..system import deliver_channel_files, open_home, read_channel_files
+    contents = read_channel_files(options.channels)
+    home, fs = open_home(options.machine, options.fresh)
+    try:
+        deliver_channel_files(fs, contents)
+    finally:
+        fs.close()
+    return DiskSnapshot.of_file(disk_image_path(home))

@@ -1,16 +1,14 @@
 """DebugTarget: one SimpleOS machine under a debugger -- run, stop, inspect, and go back in time.
 
 This is the contract the command interpreter (commands.py) and the gdb
-remote stub (gdbstub.py) are written against. It boots the machine of
+remote stub (debug/gdb/) are written against. It boots the machine of
 `simpleos boot` on a RAM copy of the machine's disk and holds it at
 position 0 (no instruction run yet). Then:
 
   stepi / nexti / finish / cont    run forward, one instruction or until a stop
-  reverse_stepi / reverse_cont     run backward, by deterministic re-execution:
-                                   power on again from the same disk snapshot
-                                   and run forward to the earlier position
-                                   with run_once(limit=...), which keeps the
-                                   schedule identical (time slices resume)
+  reverse_stepi / reverse_cont     run backward (timetravel.py): power on
+                                   again from the same disk snapshot and run
+                                   forward to the earlier position
   registers / read_memory / ...    inspect and change the stopped machine
 
 Positions are Kernel.instructions_retired: instructions since power-on.
@@ -23,21 +21,20 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass
 from typing import Callable
 
-from ..home import disk_image_path
 from ..isolation import model_named
 from ..kernel.bugcheck import Bugcheck
 from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
 from ..machine import decode
-from ..system import BootOptions, deliver_channel_files, open_home, read_channel_files
+from ..system import BootOptions
 from . import stops
 from .guestmem import read_virtual, write_virtual
 from .poweron import power_on
-from .snapshot import DiskSnapshot
+from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
 from .symbols import lookup, process_label, symbolize
+from .timetravel import _BUGCHECKED, Edit, TimeTravel
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
@@ -46,23 +43,13 @@ _CPU_NAME = {"eflags": "rflags"}
 
 # Target states.
 RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
-_BUGCHECKED = "bugcheck"       # pseudo run_once() result: the kernel raised Bugcheck
 
 
 class DebugError(Exception):
     """A debugger request that cannot be done in this state (one line for the user)."""
 
 
-@dataclass
-class Edit:
-    """A change the user made to the machine (register or memory), replayed by time travel."""
-    position: int
-    kind: str          # "register" | "memory"
-    key: object        # register name or address
-    value: object      # int or bytes
-
-
-class DebugTarget:
+class DebugTarget(TimeTravel):
     """The debuggable machine (see the module docstring)."""
 
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
@@ -73,7 +60,7 @@ class DebugTarget:
         self.options = options
         self.break_on_fault = break_on_fault
         self.on_power_on = on_power_on
-        self.snapshot = _snapshot_of_home(options)
+        self.snapshot = snapshot_of_home(options)
         self.breakpoints: set[int] = set()
         self.breakpoint_processes: dict[int, str] = {}   # address -> the only process it stops
         self.edits: list[Edit] = []
@@ -382,85 +369,6 @@ class DebugTarget:
         """Asked to run a machine that has stopped for good: say so again."""
         return self._event_for(_BUGCHECKED if self.bugcheck is not None else IDLE)
 
-    # --- running backward ----------------------------------------------------------------
-
-    def reverse_stepi(self) -> StopEvent:
-        """Go back one instruction: the state stepping forward had at position - 1."""
-        if self.position == 0:
-            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
-            return self.last_stop
-        self.replay_to(self.position - 1)
-        self.last_stop = self._event(stops.STEP)
-        return self.last_stop
-
-    def reverse_cont(self) -> StopEvent:
-        """Go back to the last breakpoint (or held fault) before the current position,
-        or to position 0 if there is none. Two replays: one counts the stops, one stays
-        at the last of them."""
-        current = self.position
-        if current == 0:
-            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
-            return self.last_stop
-        count = len(self._replay_stops(before=current))
-        if count == 0:
-            self.replay_to(0)
-            self.last_stop = self._event(stops.START, "no breakpoint before this point: back at position 0")
-            return self.last_stop
-        self.last_stop = self._replay_stops(before=current, stop_at=count)[-1]
-        self._drop_edits_after(self.position)
-        return self.last_stop
-
-    def replay_to(self, target: int) -> None:
-        """Power on again and run forward to position `target` (not beyond the present).
-        Edits made after `target` are forgotten: going back undoes them."""
-        target = max(0, min(target, self.position))
-        self._drop_edits_after(target)
-        self._replay_from_power_on()
-        while self.position < target:
-            goal = min(target, self._next_edit_after(self.position))
-            result = self._run_once(limit=goal - self.position)
-            self._catch_up_edits()
-            if result in (IDLE, _BUGCHECKED):
-                break
-        self._hook_all()
-
-    def _replay_stops(self, before: int, stop_at: int | None = None) -> list[StopEvent]:
-        """Replay from power-on as a series of cont()s with the breakpoints hooked; the stops
-        (breakpoints, held faults) at positions before `before`. With `stop_at` = n, stay at
-        the n-th stop."""
-        self._replay_from_power_on()
-        self._hook_all()
-        found: list[StopEvent] = []
-        while self.position < before and not self._dead():
-            event = self._cont(until=before)
-            if event is None:
-                break
-            if event.reason in (stops.BREAKPOINT, stops.FAULT) and event.position < before:
-                found.append(event)
-                if stop_at is not None and len(found) == stop_at:
-                    break
-        return found
-
-    def _replay_from_power_on(self) -> None:
-        """A new machine at position 0 with the edits made at position 0."""
-        self._power_on()
-        self.replays += 1
-        self._edit_mark = -1
-        self._catch_up_edits()
-
-    def _catch_up_edits(self) -> None:
-        """During a replay: make the edits of the positions passed since the last call."""
-        for edit in self.edits:
-            if self._edit_mark < edit.position <= self.position:
-                self._apply(edit, record=False)
-        self._edit_mark = self.position
-
-    def _next_edit_after(self, position: int) -> int:
-        return min((e.position for e in self.edits if e.position > position), default=1 << 62)
-
-    def _drop_edits_after(self, position: int) -> None:
-        self.edits = [e for e in self.edits if e.position <= position]
-
     # --- code -------------------------------------------------------------------------
 
     def instruction_at(self, address: int):
@@ -503,14 +411,3 @@ class DebugTarget:
         if not description:
             description = f"{reason} at {rip:#x} <{self.symbolize(rip)}>"
         return StopEvent(reason, rip, trap, bugcheck, signal, description, self.position)
-
-
-def _snapshot_of_home(options: BootOptions) -> DiskSnapshot:
-    """Open the machine home like `simpleos boot` (--fresh, --channel), then freeze its disk."""
-    contents = read_channel_files(options.channels)
-    home, fs = open_home(options.machine, options.fresh)
-    try:
-        deliver_channel_files(fs, contents)
-    finally:
-        fs.close()
-    return DiskSnapshot.of_file(disk_image_path(home))

@@ -2,17 +2,10 @@
 
 Copy-on-write (shadow paging). An update never overwrites a block that the
 live file system uses: new file data and a new copy of the whole metadata
-(the directory tree, serialized as JSON) go to free blocks; after a flush,
-ONE superblock write switches the disk to them. Two superblock slots,
-blocks 0 and 1, take turns; each holds a generation number and a CRC32.
-Mount takes the valid slot with the highest generation, so a power cut at any
-moment leaves either the old tree or the new one (docs/disk.md).
-
-    block 0, 1   superblock slots (magic, generation, metadata blocks, CRCs)
-    block 2 ..   file data and metadata, allocated from the free blocks
-
-Free blocks are not stored: mount derives them from the live metadata.
-Each file records the CRC32 of its contents, so a read detects corruption.
+(the directory tree) go to free blocks; after a flush, ONE superblock write
+switches the disk to them. So a power cut at any moment leaves either the
+old tree or the new one (docs/disk.md). The format itself -- superblocks,
+the metadata encoding, path rules -- is in fsformat.py.
 
 This module sees only a BlockDevice (machine/blockdev.py): it must not touch
 the host's files or print, and it keeps no policy about WHICH files matter
@@ -20,86 +13,17 @@ the host's files or print, and it keeps no policy about WHICH files matter
 """
 from __future__ import annotations
 
-import json
-import re
-import struct
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Iterator
 
-from ..errors import BadInput
 from ..machine.blockdev import BLOCK_SIZE, BlockDevice
+from .fsformat import (FIRST_FREE_BLOCK, MAX_METADATA_BLOCKS, MAX_NAME_LENGTH, MIN_BLOCK_COUNT, SUPERBLOCK_SLOTS,
+                       DirNode, DiskFull, Entry, FileNode, FsCorrupt, FsError, Node, Superblock, encode_metadata,
+                       encode_superblock, join_path, mount, split_path, used_blocks)
 
-MAGIC = b"SIMPLEFS"
-FORMAT_VERSION = 1
-SUPERBLOCK_SLOTS = (0, 1)
-FIRST_FREE_BLOCK = len(SUPERBLOCK_SLOTS)
-MIN_BLOCK_COUNT = 8
-MAX_NAME_LENGTH = 64
-MAX_PATH_DEPTH = 32
-NAME_PATTERN = re.compile(r"[A-Za-z0-9._+@-]{1,%d}" % MAX_NAME_LENGTH)
-
-# magic, version, block size, block count, generation, metadata length, metadata CRC, metadata block count
-_SUPERBLOCK_HEADER = struct.Struct("<8sIIIQIII")
-_BLOCK_NUMBER = struct.Struct("<I")
-_CRC = struct.Struct("<I")
-MAX_METADATA_BLOCKS = (BLOCK_SIZE - _SUPERBLOCK_HEADER.size - _CRC.size) // _BLOCK_NUMBER.size
-
-
-class FsError(BadInput):
-    """A file-system operation that cannot be done: the reason is one line."""
-
-
-class DiskFull(FsError):
-    """Not enough free blocks for the update; the disk is left as it was."""
-
-
-class FsCorrupt(FsError):
-    """The disk holds something the file system did not write: a checksum does not match."""
-
-
-@dataclass(frozen=True)
-class FileNode:
-    """A file: its size, the CRC32 of its contents, and the runs of blocks holding them."""
-
-    size: int
-    crc: int
-    extents: tuple[tuple[int, int], ...]  # (first block, block count)
-
-    def blocks(self) -> Iterator[int]:
-        """The file's data blocks, in order."""
-        for first, count in self.extents:
-            yield from range(first, first + count)
-
-
-@dataclass(frozen=True, eq=False)
-class DirNode:
-    """A directory: names to nodes. Never changed in place: updates copy the path."""
-
-    entries: dict = field(default_factory=dict)
-
-
-Node = Union[FileNode, DirNode]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What stat and listing report about one name."""
-
-    name: str
-    is_dir: bool
-    size: int  # bytes for a file; 0 for a directory
-
-
-@dataclass(frozen=True)
-class _Superblock:
-    """One decoded superblock slot."""
-
-    generation: int
-    metadata_length: int
-    metadata_crc: int
-    metadata_blocks: tuple[int, ...]
+__all__ = ["FileSystem", "format_disk", "FsError", "DiskFull", "FsCorrupt", "Entry", "FileNode", "DirNode",
+           "MAX_NAME_LENGTH", "split_path", "join_path"]
 
 
 class FileSystem:
@@ -110,8 +34,8 @@ class FileSystem:
         if device.block_count < MIN_BLOCK_COUNT:
             raise FsError(f"disk too small: {device.block_count} blocks, need {MIN_BLOCK_COUNT}")
         self.device = device
-        self._root, self.generation, self._slot, self._metadata_blocks = _mount(device)
-        self._used = _used_blocks(device.block_count, self._root, self._metadata_blocks)
+        self._root, self.generation, self._slot, self._metadata_blocks = mount(device)
+        self._used = used_blocks(device.block_count, self._root, self._metadata_blocks)
         self._staged_root: DirNode | None = None  # the tree being built by an open transaction
         self._taken = self._used  # blocks live or already handed out in the open transaction
 
@@ -324,11 +248,11 @@ class FileSystem:
             self.device.write_block(number, metadata[index * BLOCK_SIZE:(index + 1) * BLOCK_SIZE])
         self.device.flush()  # everything the new superblock points to is durable before it
         generation, slot = self.generation + 1, 1 - self._slot
-        superblock = _Superblock(generation, len(metadata), zlib.crc32(metadata), tuple(blocks))
+        superblock = Superblock(generation, len(metadata), zlib.crc32(metadata), tuple(blocks))
         self.device.write_block(SUPERBLOCK_SLOTS[slot], encode_superblock(superblock, self.device.block_count))
         self.device.flush()  # the commit point is now durable
         self._root, self.generation, self._slot, self._metadata_blocks = root, generation, slot, tuple(blocks)
-        self._used = _used_blocks(self.device.block_count, root, self._metadata_blocks)
+        self._used = used_blocks(self.device.block_count, root, self._metadata_blocks)
 
 
 def format_disk(device: BlockDevice) -> FileSystem:
@@ -339,125 +263,10 @@ def format_disk(device: BlockDevice) -> FileSystem:
     device.write_block(FIRST_FREE_BLOCK, metadata)
     device.write_block(SUPERBLOCK_SLOTS[0], b"")
     device.flush()
-    superblock = _Superblock(1, len(metadata), zlib.crc32(metadata), (FIRST_FREE_BLOCK,))
+    superblock = Superblock(1, len(metadata), zlib.crc32(metadata), (FIRST_FREE_BLOCK,))
     device.write_block(SUPERBLOCK_SLOTS[1], encode_superblock(superblock, device.block_count))
     device.flush()
     return FileSystem(device)
-
-
-def split_path(path: str) -> tuple[str, ...]:
-    """The names along an absolute path ("/a//b/" gives ("a", "b")); FsError if it is not valid."""
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise FsError(f"not an absolute path: {path!r}")
-    parts = tuple(name for name in path.split("/") if name)
-    for name in parts:
-        if name in (".", ".."):
-            raise FsError(f"'.' and '..' are not allowed in paths: {path!r}")
-        if not NAME_PATTERN.fullmatch(name):
-            raise FsError(f"bad name {name!r} in {path!r}: use 1-{MAX_NAME_LENGTH} of A-Z a-z 0-9 . _ + @ -")
-    if len(parts) > MAX_PATH_DEPTH:
-        raise FsError(f"path too deep (more than {MAX_PATH_DEPTH} levels): {path!r}")
-    return parts
-
-
-def join_path(parts: tuple[str, ...]) -> str:
-    """The absolute path for a tuple of names."""
-    return "/" + "/".join(parts)
-
-
-def encode_metadata(root: DirNode) -> bytes:
-    """The directory tree as compact, deterministic JSON."""
-    document = {"simplefs": FORMAT_VERSION, "root": _encode_node(root)}
-    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
-
-
-def decode_metadata(raw: bytes, block_count: int) -> DirNode:
-    """The directory tree from its JSON; ValueError if anything is malformed."""
-    try:
-        document = json.loads(raw)
-    except (RecursionError, UnicodeDecodeError) as error:
-        raise ValueError(str(error)) from None
-    if not isinstance(document, dict) or document.get("simplefs") != FORMAT_VERSION:
-        raise ValueError("unknown metadata format")
-    root = _decode_node(document.get("root"), block_count, depth=0)
-    if not isinstance(root, DirNode):
-        raise ValueError("the root is not a directory")
-    return root
-
-
-def encode_superblock(superblock: _Superblock, block_count: int) -> bytes:
-    """One superblock slot's bytes, ending with a CRC32 of all before it."""
-    header = _SUPERBLOCK_HEADER.pack(
-        MAGIC, FORMAT_VERSION, BLOCK_SIZE, block_count, superblock.generation,
-        superblock.metadata_length, superblock.metadata_crc, len(superblock.metadata_blocks),
-    )
-    body = header + b"".join(_BLOCK_NUMBER.pack(number) for number in superblock.metadata_blocks)
-    return body + _CRC.pack(zlib.crc32(body))
-
-
-def decode_superblock(raw: bytes, block_count: int) -> _Superblock | None:
-    """The superblock in a slot, or None if the slot is empty, torn or foreign."""
-    fields = _SUPERBLOCK_HEADER.unpack_from(raw)
-    magic, version, block_size, disk_blocks, generation, length, crc, count = fields
-    if (magic, version, block_size, disk_blocks) != (MAGIC, FORMAT_VERSION, BLOCK_SIZE, block_count):
-        return None
-    if not 1 <= count <= MAX_METADATA_BLOCKS or length > count * BLOCK_SIZE:
-        return None
-    end = _SUPERBLOCK_HEADER.size + count * _BLOCK_NUMBER.size
-    (stored_crc,) = _CRC.unpack_from(raw, end)
-    if zlib.crc32(raw[:end]) != stored_crc:
-        return None
-    blocks = tuple(_BLOCK_NUMBER.unpack_from(raw, _SUPERBLOCK_HEADER.size + i * _BLOCK_NUMBER.size)[0] for i in range(count))
-    if any(not FIRST_FREE_BLOCK <= number < block_count for number in blocks):
-        return None
-    return _Superblock(generation, length, crc, blocks)
-
-
-def _mount(device: BlockDevice) -> tuple[DirNode, int, int, tuple[int, ...]]:
-    """Root, generation, slot and metadata blocks of the newest slot whose metadata checks out."""
-    candidates = []
-    for slot, number in enumerate(SUPERBLOCK_SLOTS):
-        superblock = decode_superblock(device.read_block(number), device.block_count)
-        if superblock is not None:
-            candidates.append((superblock.generation, slot, superblock))
-    for generation, slot, superblock in sorted(candidates, key=lambda c: c[:2], reverse=True):
-        root = _load_metadata(device, superblock)
-        if root is not None:
-            return root, generation, slot, superblock.metadata_blocks
-    raise FsError(f"{device.path} holds no SimpleOS file system (no valid superblock)")
-
-
-def _load_metadata(device: BlockDevice, superblock: _Superblock) -> DirNode | None:
-    """The tree a superblock points to, or None if its CRC or contents are wrong."""
-    raw = b"".join(device.read_block(number) for number in superblock.metadata_blocks)
-    raw = raw[: superblock.metadata_length]
-    if zlib.crc32(raw) != superblock.metadata_crc:
-        return None
-    try:
-        root = decode_metadata(raw, device.block_count)
-        _used_blocks(device.block_count, root, superblock.metadata_blocks)
-    except ValueError:
-        return None
-    return root
-
-
-def _used_blocks(block_count: int, root: DirNode, metadata_blocks: tuple[int, ...]) -> bytearray:
-    """A map of the blocks the tree uses (1) and the free ones (0); ValueError if two uses overlap."""
-    used = bytearray(block_count)
-    for number in (*SUPERBLOCK_SLOTS, *metadata_blocks, *_data_blocks(root)):
-        if used[number]:
-            raise ValueError(f"block {number} is used twice")
-        used[number] = 1
-    return used
-
-
-def _data_blocks(node: Node) -> Iterator[int]:
-    """Every data block of every file below `node`."""
-    if isinstance(node, FileNode):
-        yield from node.blocks()
-        return
-    for child in node.entries.values():
-        yield from _data_blocks(child)
 
 
 def _with_node(directory: DirNode, parts: tuple[str, ...], node: Node | None, create_parents: bool) -> DirNode:
@@ -493,44 +302,3 @@ def _entry(name: str, node: Node) -> Entry:
     if isinstance(node, DirNode):
         return Entry(name, True, 0)
     return Entry(name, False, node.size)
-
-
-def _encode_node(node: Node):
-    """A node as JSON-ready data: {"d": {...}} for a directory, {"f": [size, crc, extents]} for a file."""
-    if isinstance(node, FileNode):
-        return {"f": [node.size, node.crc, [list(extent) for extent in node.extents]]}
-    return {"d": {name: _encode_node(child) for name, child in node.entries.items()}}
-
-
-def _decode_node(data, block_count: int, depth: int) -> Node:
-    """A node from its JSON form, checking every field; ValueError if malformed."""
-    if depth > MAX_PATH_DEPTH or not isinstance(data, dict) or len(data) != 1:
-        raise ValueError("malformed node")
-    if "d" in data and isinstance(data["d"], dict):
-        entries = {}
-        for name, child in data["d"].items():
-            if not NAME_PATTERN.fullmatch(name) or name in (".", ".."):
-                raise ValueError(f"bad name {name!r}")
-            entries[name] = _decode_node(child, block_count, depth + 1)
-        return DirNode(entries)
-    if "f" in data and isinstance(data["f"], list) and len(data["f"]) == 3:
-        size, crc, extents = data["f"]
-        if not (_is_count(size) and _is_count(crc) and isinstance(extents, list)):
-            raise ValueError("malformed file")
-        runs = []
-        for extent in extents:
-            if not (isinstance(extent, list) and len(extent) == 2 and all(_is_count(x) for x in extent)):
-                raise ValueError("malformed extent")
-            first, count = extent
-            if count < 1 or first < FIRST_FREE_BLOCK or first + count > block_count:
-                raise ValueError("extent outside the disk")
-            runs.append((first, count))
-        if sum(count for _, count in runs) != -(-size // BLOCK_SIZE):
-            raise ValueError("file size does not match its blocks")
-        return FileNode(size, crc, tuple(runs))
-    raise ValueError("malformed node")
-
-
-def _is_count(value) -> bool:
-    """Whether `value` is a non-negative JSON integer (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

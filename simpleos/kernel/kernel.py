@@ -6,7 +6,7 @@ run() is the scheduler loop; on_syscall() is where every `syscall`
 instruction lands; traps go to traps.on_fault(). Drivers plug in through
 two generic hooks -- a security gate that may judge operations before they
 happen (authorize), and process-exit listeners -- so nothing here knows
-what a sensor is. It talks to the hardware only through simpleos.machine
+what a sensor is (operations.py). It talks to the hardware only through simpleos.machine
 (never unicorn directly).
 """
 from __future__ import annotations
@@ -29,15 +29,15 @@ from .bugcheck import watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
 from .loader import (USER_DEFINES, Module, argument_block, find_program, first_user_registers, iretq_frame)
-from .operations import Exec, PipeCreate
 from .pipes import PipeEnd, PipeNamespace
 from .placement import KAPI_USER_BASE
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
 from .services import ModelServices
-from .syscalls import Block, Gone, dispatch
+from .syscalls import dispatch
 from .traps import on_fault
 from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
+from .waiting import Gone
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
 RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
@@ -213,9 +213,18 @@ class Kernel:
         self.processes[process.pid] = process
         return process
 
+    @property
+    def next_pid(self) -> int:
+        """The pid the next new process will get."""
+        return self._next_pid
+
+    def find_program(self, name: str) -> Image | None:
+        """The image of program /bin/NAME (userland/NAME.asm), or None if there is none."""
+        return find_program(name)
+
     def spawn_program(self, name: str, parent: Process | None = None, argument: bytes = b"") -> int:
         """spawn() by program name: /bin/NAME, i.e. userland/NAME.asm. Returns pid or -errno."""
-        image = find_program(name)
+        image = self.find_program(name)
         if image is None:
             return -errno.ENOENT
         try:
@@ -256,41 +265,7 @@ class Kernel:
         for listener in self.on_process_exited:
             listener(process)
 
-    # --- operations a gate may judge ---------------------------------------------------
-
-    def exec_operation(self, parent: Process, name: str, argument: bytes) -> Exec | None:
-        """What starting program `name` would be (for the gate); None if there is no such program."""
-        image = find_program(name)
-        return None if image is None else Exec(parent, name, argument, image, self._next_pid)
-
-    def pipe_operation(self, process: Process, name: str) -> PipeCreate:
-        """What `process` creating named pipe `name` would be (for the gate)."""
-        parent = self.processes.get(process.parent)
-        depth, ancestor = 0, parent
-        while ancestor is not None:
-            depth += 1
-            ancestor = self.processes.get(ancestor.parent)
-        return PipeCreate(process, name, f"/bin/{parent.name}" if parent else "/kernel",
-                          depth, self.clock.cycles // 1000)
-
-    def authorize(self, operation, then: Callable[[], int]):
-        """Let the gate (the security sensor, if one is loaded) judge `operation` before
-        `then()` runs it. The caller blocks until the verdict; deny makes the call fail
-        with -EACCES; a verdict late past its deadline is the gate's to settle."""
-        if self.gate is None:
-            return then()
-        event = self.gate.submit(operation)
-
-        def ready():
-            if event.verdict is None and event.deadline is not None and self.clock.cycles >= event.deadline:
-                self.gate.expire(event)
-            if event.verdict is None:
-                return None
-            return -errno.EACCES if event.denied else then()
-        result = ready()
-        if result is None:
-            raise Block(ready, wake_at=event.deadline)
-        return result
+    # --- timers and the disk ------------------------------------------------------------
 
     def add_timer(self, at: int, action: Callable[[], None]) -> None:
         """Run `action()` (kernel code) once the clock reaches `at` (e.g. a restart after backoff)."""

@@ -16,26 +16,15 @@ from typing import Callable
 from ..machine.clock import CYCLES_PER_SECOND
 from . import errno
 from .pipes import PipeEnd
+from .operations import authorize, exec_operation, pipe_operation
 from .sensor.kapi import SENSOR_SYSCALLS
 from .proc import BLOCKED, ZOMBIE
 from .usercopy import BadUserPointer, copy_from_user, copy_to_user, string_from_user
+from .waiting import Block, Gone
 
 MAX_IO = 1 << 20
 STDIN, STDOUT, STDERR = 0, 1, 2
 PIPE_PREFIX = "\\\\.\\pipe\\"
-
-
-class Block(Exception):
-    """The caller waits: `ready()` returns the call's result once it can go on."""
-
-    def __init__(self, ready: Callable[[], int | None], wake_at: int | None = None) -> None:
-        super().__init__()
-        self.ready = ready
-        self.wake_at = wake_at
-
-
-class Gone(Exception):
-    """The caller no longer runs (it exited)."""
 
 
 @dataclass
@@ -157,10 +146,10 @@ def sys_spawn(k, p, name_ptr, argument_ptr, *_):
     optional argument string (0 for none) that it finds in rdi; returns its pid."""
     name = string_from_user(p.space, name_ptr, 64).decode("utf-8", "replace")
     argument = string_from_user(p.space, argument_ptr, 256) if argument_ptr else b""
-    operation = k.exec_operation(p, name, argument)
+    operation = exec_operation(k, p, name, argument)
     if operation is None:
         return -errno.ENOENT
-    return k.authorize(operation, lambda: k.spawn_program(name, parent=p, argument=argument))
+    return authorize(k, operation, lambda: k.spawn_program(name, parent=p, argument=argument))
 
 
 def sys_pipe_create(k, p, name_ptr, *_):
@@ -176,7 +165,7 @@ def sys_pipe_create(k, p, name_ptr, *_):
         fd = p.next_fd()
         p.files[fd] = k.pipes.open_end(pipe)
         return fd
-    return k.authorize(k.pipe_operation(p, name), create)
+    return authorize(k, pipe_operation(k, p, name), create)
 
 
 def sys_waitpid(k, p, pid, *_):

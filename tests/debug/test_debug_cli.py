@@ -48,7 +48,7 @@ def test_errors_in_a_script_print_one_line_and_the_session_goes_on(tmp_path, cap
 
 
 def test_gdb_without_the_stub_module_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "simpleos.debug.gdbstub", None)
+    monkeypatch.setitem(sys.modules, "simpleos.debug.gdb", None)
     code = main(["debug", "--machine", str(tmp_path / "m"), "--gdb", "1234"])
     err = capsys.readouterr().err
     assert code == 1 and "gdb stub is not available" in err and err.count("\n") == 1

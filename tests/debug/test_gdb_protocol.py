@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simpleos.assembler import Image
-from simpleos.debug import rsp
-from simpleos.debug.elf import STT_FUNC, STT_OBJECT, symbol_file_bytes
-from simpleos.debug.gdbstub import MAX_MEMORY_READ, GdbSession, serve
-from simpleos.debug.target_description import G_PACKET_BYTES, NUMBER, REGISTERS, target_xml
+from simpleos.debug.gdb import rsp
+from simpleos.debug.gdb.elf import STT_FUNC, STT_OBJECT, symbol_file_bytes
+from simpleos.debug.gdb import MAX_MEMORY_READ, GdbSession, serve
+from simpleos.debug.gdb.target_description import G_PACKET_BYTES, NUMBER, REGISTERS, target_xml
 from simpleos.kernel.loader import Module
 
 # --- the fake target ---------------------------------------------------------------------

@@ -19,8 +19,8 @@ import time
 
 import pytest
 
-from simpleos.debug.gdbstub import write_symbols
-from simpleos.debug.target_description import REGISTERS
+from simpleos.debug.gdb import write_symbols
+from simpleos.debug.gdb.target_description import REGISTERS
 from simpleos.resources import channel_files_dir
 from simpleos.system import BootOptions, boot
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from simpleos.debug.elf import write_symbol_file
+from simpleos.debug.gdb.elf import write_symbol_file
 from simpleos.kernel.placement import KAPI_USER_BASE
 from simpleos.machine.layout import USER_TEXT_BASE
 from simpleos.resources import channel_files_dir

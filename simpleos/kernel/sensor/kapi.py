@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import errno
 from ..usercopy import copy_to_user, string_from_user
+from ..waiting import Block
 from .events import VERDICT_ALLOW, VERDICT_DENY, VERDICT_NAMES, VERDICT_NOTIFY, encode
 
 LOG_LINE_LIMIT = 200
@@ -19,8 +20,6 @@ LOG_LINE_LIMIT = 200
 def wait_event(sensor, process, buffer: int, size: int):
     """kapi wait_event(buffer, size): the next event into `buffer`; blocks while there is none.
     Returns the event's template type (the Block protocol of syscalls.py while waiting)."""
-    from ..syscalls import Block
-
     def ready():
         event = sensor.queue.take()
         if event is None:

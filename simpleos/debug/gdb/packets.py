@@ -1,36 +1,26 @@
-"""The gdb remote stub: real gdb attaches over TCP and drives a DebugTarget.
+"""The packets of the gdb remote protocol: what each one asks, and the reply.
 
-serve() listens on the loopback interface only, accepts one gdb connection
-and answers its packets (registers, memory, breakpoints, step, continue,
-reverse step/continue, Ctrl-C) by calling the target's methods. The target
-runs in the serving thread; a reader thread watches the socket so a Ctrl-C
-can interrupt a `continue`. Breakpoints are the target's (no int3 is ever
-written into guest memory). Malformed or hostile input gets an error reply
-or a clean close, never an exception out of serve() and never a change to
-the machine. This module does not decide what a fault means (the kernel
-does) and does not frame bytes itself (rsp.py does).
+Packets is the protocol half of a gdb session: registers (g/G/p/P),
+memory (m/M/X), breakpoints (Z/z), queries (qSupported, qXfer target
+description and exec-file, threads), vCont, and the stop replies. Malformed
+input gets E01, unmapped memory E14, a target failure E05, and what is not
+supported an empty reply; nothing raises out of dispatch(). Running the
+target (c, s, bc, bs) is the session's (session.py): it must watch for
+Ctrl-C while the target runs. Framing is rsp.py's. Never decides what a
+fault means.
 """
 from __future__ import annotations
 
-import ipaddress
-import queue
-import shlex
-import socket
-import tempfile
-import threading
 from pathlib import Path
 from typing import Callable
 
 from . import rsp
-from .elf import write_symbol_file
 from .target_description import G_PACKET_BYTES, NUMBER, REGISTERS, decode, encode, target_xml
 
 MAX_MEMORY_READ = 0x10000         # an `m` asks for at most this much; more is cut to this
 PAGE = 0x1000
 THREAD = b"1"                     # the one thread gdb sees
 SIGTRAP, SIGINT = 5, 2
-SYMBOL_FILE_NAME = "simpleos-symbols.elf"
-EVENT_BACKLOG = 1024              # packets read ahead of the serving thread before reading pauses
 
 ERROR_MALFORMED = b"E01"          # the packet does not parse
 ERROR_FAULT = b"E14"              # EFAULT: the memory is not mapped
@@ -42,200 +32,20 @@ _SUPPORTED = (b"PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwb
               b"ReverseStep+;ReverseContinue+" % rsp.PACKET_SIZE)
 
 
-def serve(target, port: int, host: str = "127.0.0.1", on_ready: Callable[[int], None] | None = None, *,
-          echo: Callable[[str], None] | None = None, symbol_dir: str | Path | None = None,
-          accept_timeout: float | None = None) -> str:
-    """Serve one gdb connection on host:port (port 0: any free port) and return why it
-    ended: "killed", "detached", "disconnected" or "timeout" (no gdb within accept_timeout).
-    on_ready(port) is called once the port listens. With `echo` or `symbol_dir`, the
-    symbol file is written (into symbol_dir, else a new temporary directory), offered
-    to gdb as the executable (qXfer:exec-file), and with `echo` the gdb command line
-    is echoed. Only loopback addresses are accepted: ValueError otherwise."""
-    family, address = _loopback(host)
-    with socket.socket(family, socket.SOCK_STREAM) as listener:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((address, port))
-        listener.listen(1)
-        actual_port = listener.getsockname()[1]
-        path = write_symbols(target, symbol_dir) if echo is not None or symbol_dir is not None else None
-        if echo is not None:
-            echo(recipe(actual_port, path, address))
-        if on_ready is not None:
-            on_ready(actual_port)
-        listener.settimeout(accept_timeout)
-        try:
-            connection, _ = listener.accept()
-        except socket.timeout:
-            return "timeout"
-    with connection:
-        connection.settimeout(None)
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return GdbSession(target, connection, log=echo, symbol_path=path).run()
 
+class Packets:
+    """Replies to packets for one target (the protocol state of one gdb connection)."""
 
-def _loopback(host: str) -> tuple[int, str]:
-    """(address family, address) for a loopback host; ValueError for anything else."""
-    if host == "localhost":
-        return socket.AF_INET, "127.0.0.1"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"the gdb stub listens on loopback only; {host!r} is not a loopback address") from None
-    if not ip.is_loopback:
-        raise ValueError(f"the gdb stub listens on loopback only; {host} is reachable from other machines")
-    return (socket.AF_INET6 if ip.version == 6 else socket.AF_INET), str(ip)
-
-
-def write_symbols(target, directory: str | Path | None = None) -> Path:
-    """Write the ELF symbol file of the target's kernel; returns its path."""
-    folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="simpleos-gdb-"))
-    path = folder / SYMBOL_FILE_NAME
-    write_symbol_file(path, target.kernel)
-    return path
-
-
-def recipe(port: int, symbol_path: str | Path, host: str = "127.0.0.1") -> str:
-    """How to attach: the gdb command line for this port and symbol file. (`set sysroot`
-    with no value makes gdb read the symbol file from the local disk without asking
-    the stub for it, which it cannot serve.)"""
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return (f"gdb stub listening on {where}; attach with:\n"
-            f"  gdb -ex 'set sysroot' -ex 'set architecture i386:x86-64' "
-            f"-ex {shlex.quote('symbol-file ' + str(symbol_path))} -ex 'target remote {where}'")
-
-
-class GdbSession:
-    """One gdb connection: reads events, answers packets, runs the target."""
-
-    def __init__(self, target, connection: socket.socket, log: Callable[[str], None] | None = None,
+    def __init__(self, target, log: Callable[[str], None] | None = None,
                  symbol_path: str | Path | None = None) -> None:
         self.target = target
-        self.connection = connection
         self.log = log
         self.symbol_path = str(symbol_path) if symbol_path is not None else None
-        self.events: queue.Queue = queue.Queue(maxsize=EVENT_BACKLOG)
-        self._closed = threading.Event()
-        self.ack_mode = True
-        self.last_sent: bytes | None = None
         self.exited = False
         self.last_stop: bytes | None = None
         self.gdb_features: set[bytes] = set()
         self.breakpoints: dict[int, set[int]] = {}   # address -> Z types (0 software, 1 hardware)
         self.errors: list[str] = []                    # target exceptions turned into error replies
-        self._lock = threading.Lock()
-        self._running = False
-        self._queued_runs = 0
-        self._interrupt_pending = False
-
-    # --- the loop ----------------------------------------------------------------------
-
-    def run(self) -> str:
-        """Serve until gdb kills, detaches or goes away; returns which."""
-        reader = threading.Thread(target=self._read_loop, name="gdbstub-reader", daemon=True)
-        reader.start()
-        try:
-            while True:
-                event = self.events.get()
-                if event is None:
-                    return "disconnected"
-                outcome = self._on_event(event)
-                if outcome is not None:
-                    return outcome
-        finally:
-            self._closed.set()
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            reader.join(timeout=5)
-
-    def _read_loop(self) -> None:
-        """The reader thread: bytes -> events; Ctrl-C interrupts a running target at once."""
-        reader = rsp.PacketReader()
-        try:
-            while True:
-                chunk = self.connection.recv(65536)
-                if not chunk:
-                    break
-                for event in reader.feed(chunk):
-                    if event.kind == rsp.INTERRUPT:
-                        self._interrupt()
-                        continue
-                    if event.kind == rsp.PACKET and event.data.startswith(_RUN_PREFIXES):
-                        with self._lock:
-                            self._queued_runs += 1
-                    self._post(event)
-        except OSError:
-            pass
-        finally:
-            self._interrupt()          # gdb is gone: do not leave the target running
-            self._post(None)
-
-    def _post(self, event) -> None:
-        """Queue an event for the serving thread; a flood waits here (until the session ends)."""
-        while not self._closed.is_set():
-            try:
-                self.events.put(event, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def _interrupt(self) -> None:
-        """Ctrl-C: stop the running target, or the run command queued before it."""
-        with self._lock:
-            if self._running:
-                try:
-                    self.target.interrupt()
-                except Exception as error:  # the reader thread must survive a target bug
-                    self.errors.append(f"interrupt: {error!r}")
-            elif self._queued_runs:
-                self._interrupt_pending = True
-
-    def _on_event(self, event: rsp.Event) -> str | None:
-        if event.kind == rsp.NAK:
-            if self.ack_mode and self.last_sent is not None:
-                return self._write(self.last_sent)
-        elif event.kind == rsp.CORRUPT:
-            if self.ack_mode:
-                return self._write(b"-")
-        elif event.kind == rsp.OVERSIZED:
-            return self._acknowledge() or self._reply(ERROR_MALFORMED)
-        elif event.kind == rsp.PACKET:
-            return self._acknowledge() or self._on_packet(event.data)
-        return None
-
-    def _on_packet(self, packet: bytes) -> str | None:
-        if packet == b"k":
-            return "killed"             # gdb expects no reply: it closes the connection
-        if packet.startswith(b"vKill"):
-            return self._reply(OK) or "killed"
-        reply = self.dispatch(packet)
-        if packet.startswith(_RUN_PREFIXES):
-            with self._lock:            # this run command is over: so is any Ctrl-C meant for it
-                self._queued_runs = max(0, self._queued_runs - 1)
-                self._interrupt_pending = False
-        outcome = self._reply(reply)
-        if packet == b"QStartNoAckMode":
-            self.ack_mode = False
-        if packet.startswith(b"D"):
-            return outcome or "detached"
-        return outcome
-
-    def _acknowledge(self) -> str | None:
-        return self._write(b"+") if self.ack_mode else None
-
-    def _reply(self, payload: bytes) -> str | None:
-        self.last_sent = rsp.frame(payload)
-        return self._write(self.last_sent)
-
-    def _write(self, data: bytes) -> str | None:
-        try:
-            self.connection.sendall(data)
-        except OSError:
-            return "disconnected"
-        return None
-
-    # --- packets -------------------------------------------------------------------------
 
     def dispatch(self, packet: bytes) -> bytes:
         """The reply payload for one packet: b"" for packets we do not support, E01 for
@@ -458,20 +268,10 @@ class GdbSession:
         return self._run(self.target.stepi if step else self.target.cont, reverse=False)
 
     def _run(self, command, reverse: bool) -> bytes:
-        """Run the target until it stops; the stop reply says why."""
+        """Run the target until it stops; the stop reply (the session adds Ctrl-C handling)."""
         if self.exited:
             return b"W00"
-        with self._lock:
-            if self._interrupt_pending:
-                self._interrupt_pending = False
-                return self._stopped(b"T%02x" % SIGINT + self._rip_field() + b"thread:" + THREAD + b";")
-            self._running = True
-        try:
-            event = command()
-        finally:
-            with self._lock:
-                self._running = False
-        return self._stopped(self._stop_reply(event, reverse))
+        return self._stopped(self._stop_reply(command(), reverse))
 
     def _stopped(self, reply: bytes) -> bytes:
         self.last_stop = reply

@@ -1,0 +1,110 @@
+"""Time travel for the DebugTarget: reverse-stepi and reverse-continue by deterministic replay.
+
+Going back to position P means: power on again from the same disk snapshot
+and run forward to P with run_once(limit=...), which keeps the schedule
+identical (time slices resume), making the user's edits (registers,
+memory) again at the positions they were made. Because the machine is
+deterministic, the state at P is exactly what stepping forward saw.
+These methods are DebugTarget's (target.py); they use its _power_on,
+_run_once, _cont and breakpoints, and never decide what a fault means.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..kernel.kernel import IDLE
+from . import stops
+from .stops import StopEvent
+
+_BUGCHECKED = "bugcheck"       # pseudo run_once() result: the kernel raised Bugcheck
+
+
+@dataclass
+class Edit:
+    """A change the user made to the machine (register or memory), replayed by time travel."""
+    position: int
+    kind: str          # "register" | "memory"
+    key: object        # register name or address
+    value: object      # int or bytes
+
+
+
+class TimeTravel:
+    """Running backward (mixed into DebugTarget)."""
+
+    def reverse_stepi(self) -> StopEvent:
+        """Go back one instruction: the state stepping forward had at position - 1."""
+        if self.position == 0:
+            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
+            return self.last_stop
+        self.replay_to(self.position - 1)
+        self.last_stop = self._event(stops.STEP)
+        return self.last_stop
+
+    def reverse_cont(self) -> StopEvent:
+        """Go back to the last breakpoint (or held fault) before the current position,
+        or to position 0 if there is none. Two replays: one counts the stops, one stays
+        at the last of them."""
+        current = self.position
+        if current == 0:
+            self.last_stop = self._event(stops.START, "at the beginning of history (position 0)")
+            return self.last_stop
+        count = len(self._replay_stops(before=current))
+        if count == 0:
+            self.replay_to(0)
+            self.last_stop = self._event(stops.START, "no breakpoint before this point: back at position 0")
+            return self.last_stop
+        self.last_stop = self._replay_stops(before=current, stop_at=count)[-1]
+        self._drop_edits_after(self.position)
+        return self.last_stop
+
+    def replay_to(self, target: int) -> None:
+        """Power on again and run forward to position `target` (not beyond the present).
+        Edits made after `target` are forgotten: going back undoes them."""
+        target = max(0, min(target, self.position))
+        self._drop_edits_after(target)
+        self._replay_from_power_on()
+        while self.position < target:
+            goal = min(target, self._next_edit_after(self.position))
+            result = self._run_once(limit=goal - self.position)
+            self._catch_up_edits()
+            if result in (IDLE, _BUGCHECKED):
+                break
+        self._hook_all()
+
+    def _replay_stops(self, before: int, stop_at: int | None = None) -> list[StopEvent]:
+        """Replay from power-on as a series of cont()s with the breakpoints hooked; the stops
+        (breakpoints, held faults) at positions before `before`. With `stop_at` = n, stay at
+        the n-th stop."""
+        self._replay_from_power_on()
+        self._hook_all()
+        found: list[StopEvent] = []
+        while self.position < before and not self._dead():
+            event = self._cont(until=before)
+            if event is None:
+                break
+            if event.reason in (stops.BREAKPOINT, stops.FAULT) and event.position < before:
+                found.append(event)
+                if stop_at is not None and len(found) == stop_at:
+                    break
+        return found
+
+    def _replay_from_power_on(self) -> None:
+        """A new machine at position 0 with the edits made at position 0."""
+        self._power_on()
+        self.replays += 1
+        self._edit_mark = -1
+        self._catch_up_edits()
+
+    def _catch_up_edits(self) -> None:
+        """During a replay: make the edits of the positions passed since the last call."""
+        for edit in self.edits:
+            if self._edit_mark < edit.position <= self.position:
+                self._apply(edit, record=False)
+        self._edit_mark = self.position
+
+    def _next_edit_after(self, position: int) -> int:
+        return min((e.position for e in self.edits if e.position > position), default=1 << 62)
+
+    def _drop_edits_after(self, position: int) -> None:
+        self.edits = [e for e in self.edits if e.position <= position]
