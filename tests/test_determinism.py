@@ -13,15 +13,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from simpleos.cli import main
 from simpleos.system import boot
+from paths import GOLDEN_DIR, REPO
 
-GOLDEN = Path(__file__).parent / "golden" / "boot_seed0.txt"
-REPO = Path(__file__).resolve().parent.parent
+GOLDEN = GOLDEN_DIR / "boot_seed0.txt"
 
 
 def boot_transcript(machine, seed: int = 0, fresh: bool = False) -> str:

@@ -1,9 +1,9 @@
 """The security sensor end to end: good content, the CF291 bad content at ring 0 and at ring 3,
 the fixed sensor build, and determinism of the crash.
 
-Specs: /work/shared/spec/channel-file-v1.md (the IPC template declares 21 fields, the sensor
+Specs: docs/channel-files.md (the IPC template declares 21 fields, the sensor
 supplies 20 inputs; a non-wildcard criterion on field 21 reads one slot past the array and the
-dereference page-faults) and /work/shared/spec/cli.md (verdicts, JSON, exit codes).
+dereference page-faults) and docs/cli.md (verdicts, JSON, exit codes).
 
 One source, two placements (drivers/sensor/sensor.asm): under `monolithic` the sensor is a ring-0
 kernel thread, so its fault is a bugcheck 0x50 PAGE_FAULT_IN_NONPAGED_AREA in sensor.sys; under
@@ -25,10 +25,8 @@ from simpleos.kernel.sensor.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
 from simpleos.machine.decode import disassemble
 from simpleos.system import boot
 from cliutil import run_cli as cli
+from paths import BAD
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "channel_files"
-BAD = str(SAMPLES / "C-00000291-bad.sys")
 SERVICE_PIPES = ["spoolss", "eventlog", "wkssvc", "lsarpc"]
 MODELS = ["monolithic", "microkernel"]
 

@@ -1,4 +1,4 @@
-"""The command-line contract of docs/cli.md (/work/shared/spec/cli.md): exit codes, one-line
+"""The command-line contract of docs/cli.md: exit codes, one-line
 reasons on stderr, never a traceback for bad input, and the exact JSON fields.
 
 0 the machine is up (for `run`: whatever became of the program); 1 bad input with a one-line
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from cliutil import run_cli as cli
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 
 RUN_FIELDS = {"program", "fate", "exit_code", "trap", "kernel"}
 TRAP_FIELDS = {"vector", "name", "rip", "address"}

@@ -1,6 +1,6 @@
 """System calls, exercised by small ring-3 programs run with `simpleos run` (run_program).
 
-ABI (ARCHITECTURE.md, docs/syscalls.md): `syscall`, number in rax, arguments in rdi, rsi, rdx,
+ABI (docs/syscalls.md): `syscall`, number in rax, arguments in rdi, rsi, rdx,
 r10, r8, r9, result in rax, errors as negative errno. Most programs below report what they got
 through their exit code: either exit(-rax) (so an error shows as its errno) or a check in asm
 that exits 42 when everything was as expected and a distinct small code at the first surprise.

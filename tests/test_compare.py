@@ -1,16 +1,15 @@
 """`simpleos compare`: golden output (virtual time makes it exact), JSON shape, bad input."""
 import json
 import os
-from pathlib import Path
 
 from simpleos.cli import main
+from paths import BAD, CHANNEL_FILES, GOLDEN_DIR
 
-SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
-GOLDEN = Path(__file__).parent / "golden" / "compare_bad.txt"
+GOLDEN = GOLDEN_DIR / "compare_bad.txt"
 
 
 def test_compare_output_is_golden(capsys, monkeypatch):
-    monkeypatch.chdir(SAMPLES)
+    monkeypatch.chdir(CHANNEL_FILES)
     assert main(["compare", "C-00000291-bad.sys"]) == 0
     out = capsys.readouterr().out
     if os.environ.get("SIMPLEOS_UPDATE_GOLDEN"):
@@ -20,7 +19,7 @@ def test_compare_output_is_golden(capsys, monkeypatch):
 
 
 def test_compare_json_has_one_row_per_model(capsys):
-    assert main(["compare", str(SAMPLES / "C-00000291-bad.sys"), "--json"]) == 0
+    assert main(["compare", BAD, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     rows = {row["model"]: row for row in doc["models"]}
     assert list(rows) == ["monolithic", "hybrid", "microkernel", "verified"]

@@ -1,5 +1,4 @@
 """Rules of the boot manager and of the boot flags (fixes after a docs review)."""
-from pathlib import Path
 
 from simpleos.cli import main
 from simpleos.isolation import model_named
@@ -7,8 +6,8 @@ from simpleos.isolation.base import KILL, IsolationModel
 from simpleos.kernel import traps
 from simpleos.machine.trap import Trap
 from simpleos.system import boot
+from paths import BAD, USERLAND
 
-BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
 
 
 def test_auto_repair_works_with_the_default_max_boots(tmp_path):
@@ -38,7 +37,7 @@ def test_exec_without_safe_mode_is_a_usage_error(tmp_path, capsys):
 
 
 def test_run_in_safe_mode_is_a_usage_error(tmp_path, capsys):
-    hello = Path(__file__).resolve().parents[2] / "userland" / "hello.asm"
+    hello = USERLAND / "hello.asm"
     assert main(["run", str(hello), "--machine", str(tmp_path), "--safe-mode"]) == 2
     assert "--safe-mode" in capsys.readouterr().err
 

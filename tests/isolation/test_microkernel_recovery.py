@@ -1,10 +1,9 @@
 """Microkernel + CF291: the machine stays up; restart with MINIX backoff; quarantine; fail-open vs closed."""
-from pathlib import Path
 
 from simpleos.isolation.reincarnation import restart_backoff
 from simpleos.system import boot
+from paths import BAD
 
-BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
 
 
 def boot_microkernel(tmp_path, **options):

@@ -1,14 +1,12 @@
 """Hybrid and verified models, and the good and zeros files under every model."""
-from pathlib import Path
 
 import pytest
 
 from simpleos.isolation import MODELS
 from simpleos.isolation.hybrid import MAX_RESTARTS
 from simpleos.system import boot
+from paths import BAD, GOOD, ZEROS
 
-SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
-BAD, GOOD, ZEROS = (str(SAMPLES / f"C-00000291-{n}.sys") for n in ("bad", "good", "zeros"))
 
 
 def test_hybrid_restarts_the_interpreter_process_at_once_and_the_machine_stays_up(tmp_path):

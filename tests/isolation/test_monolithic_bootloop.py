@@ -6,8 +6,8 @@ import pytest
 
 from simpleos.system import boot
 from cliutil import run_cli
+from paths import BAD
 
-BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
 
 
 

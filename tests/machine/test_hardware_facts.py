@@ -463,7 +463,7 @@ fault:
 
 
 @pytest.mark.xfail(strict=True, reason="unicorn 2.1.4 does not enforce IOPL for in/out at CPL 3 "
-                   "(ARCHITECTURE.md); the machine layer does not emulate the check yet")
+                   "(docs/unicorn-notes.md); the machine layer does not emulate the check yet")
 def test_port_io_at_ring_3_is_a_general_protection_fault(tmp_path, capsys):
     run = run_fact(tmp_path, capsys, "portio", PORT_IO)
     try:

@@ -1,11 +1,11 @@
 """Malformed content on a running machine: the zero-filled C-00000291 file, and one end-to-end
 check that the CLI's ABI validation names the CF291 rule.
 
-/work/shared/spec/channel-file-v1.md: a malformed file must never crash the host program; what it
+docs/channel-files.md: a malformed file must never crash the host program; what it
 does to the emulated machine depends on the sensor and the model. Here the kernel reads the file,
 logs that it is malformed and hands it to the sensor as is (the kernel does not judge content);
 the sensor checks the header and ignores it. Template/ABI validation itself is covered in
-tests/channel/; the sensor's kernel API (syscalls 510-513) in tests/test_syscalls.py.
+tests/channel/; the sensor's kernel API (syscalls 510-513) in tests/kernel/test_syscalls.py.
 """
 from __future__ import annotations
 
@@ -13,16 +13,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from simpleos.kernel.install import SENSOR_DIR
 from simpleos.system import boot, open_home
+from paths import BAD, REPO, ZEROS
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "channel_files"
-ZEROS = str(SAMPLES / "C-00000291-zeros.sys")
 MODELS = ["monolithic", "microkernel"]
 
 KERNEL_SAYS_MALFORMED = ("content: C-00000291-zeros.sys: malformed (file is all zero bytes (like the "
@@ -101,7 +98,7 @@ def test_cli_abi_validation_names_instance_291003_end_to_end(tmp_path):
     """`simpleos channel validate --abi` as a user runs it: exit 1, one line naming the rule;
     template validation alone passes the same file (CF291's blind spot)."""
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_STATE_HOME=str(tmp_path / "state"))
-    bad = str(SAMPLES / "C-00000291-bad.sys")
+    bad = BAD
     abi = subprocess.run([sys.executable, "-m", "simpleos", "channel", "validate", bad, "--abi"],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     assert abi.returncode == 1
