@@ -10,22 +10,16 @@ from paths import BAD, USERLAND
 
 
 
-def test_auto_repair_works_with_the_default_max_boots(tmp_path):
-    session = boot(tmp_path, fresh=True, channels=[BAD], auto_repair=True)   # max_boots = 3
-    try:
-        assert session.verdict == "up"
-        assert [b.mode for b in session.boots] == ["normal", "normal", "safe", "normal"]
-    finally:
-        session.close()
+def test_auto_repair_works_with_the_default_max_boots(tmp_path, boot_machine):
+    session = boot_machine(tmp_path, fresh=True, channels=[BAD], auto_repair=True)   # max_boots = 3
+    assert session.verdict == "up"
+    assert [b.mode for b in session.boots] == ["normal", "normal", "safe", "normal"]
 
 
-def test_a_safe_mode_boot_does_not_count_towards_max_boots(tmp_path):
+def test_a_safe_mode_boot_does_not_count_towards_max_boots(tmp_path, boot_machine):
     boot(tmp_path, fresh=True).close()
-    session = boot(tmp_path, safe_mode=True, exec_commands="reboot", max_boots=1)
-    try:
-        assert session.verdict == "up" and [b.mode for b in session.boots] == ["safe", "normal"]
-    finally:
-        session.close()
+    session = boot_machine(tmp_path, safe_mode=True, exec_commands="reboot", max_boots=1)
+    assert session.verdict == "up" and [b.mode for b in session.boots] == ["safe", "normal"]
 
 
 def test_exec_without_safe_mode_is_a_usage_error(tmp_path, capsys):
@@ -47,17 +41,15 @@ def test_a_bad_channel_argument_leaves_no_disk_behind(tmp_path, capsys):
     assert not (tmp_path / "disk.img").exists()
 
 
-def test_only_init_may_declare_the_boot_complete(tmp_path):
+def test_only_init_may_declare_the_boot_complete(tmp_path, run_machine_program):
     program = tmp_path / "liar.asm"
     program.write_text("_start:\n    mov rax, SYS_BOOT_COMPLETE\n    syscall\n    mov rdi, rax\n"
                        "    neg rdi\n    mov rax, SYS_EXIT\n    syscall\n")
-    from simpleos.system import run_program
-    session, result = run_program(str(program), tmp_path / "m", fresh=True)
-    session.close()
+    _, result = run_machine_program(str(program), tmp_path / "m", fresh=True)
     assert (result.fate, result.exit_code) == ("exited", 1)   # -EPERM
 
 
-def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, monkeypatch):
+def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, boot_machine):
     seen = []
 
     class Forgiving(IsolationModel):
@@ -67,16 +59,13 @@ def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, monkeypatch)
             seen.append((fault.trap.vector, fault.process, fault.in_sensor))
             return KILL
 
-    session = boot(tmp_path, fresh=True)
-    try:
-        kernel = session.kernel
-        kernel.model = Forgiving()
-        sensor = kernel.sensor.process
-        traps.on_fault(kernel, sensor, Trap(vector=14, cpl=0, rip=0, address=0))
-        assert seen == [(14, "sensor", True)]       # no bugcheck raised: the model said KILL
-        assert not sensor.alive
-    finally:
-        session.close()
+    session = boot_machine(tmp_path, fresh=True)
+    kernel = session.kernel
+    kernel.model = Forgiving()
+    sensor = kernel.sensor.process
+    traps.on_fault(kernel, sensor, Trap(vector=14, cpl=0, rip=0, address=0))
+    assert seen == [(14, "sensor", True)]       # no bugcheck raised: the model said KILL
+    assert not sensor.alive
 
 
 def test_a_model_keeps_its_own_fail_policy_unless_told():

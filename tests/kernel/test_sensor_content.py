@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from simpleos.kernel.install import SENSOR_DIR
-from simpleos.system import boot, open_home
+from simpleos.system import open_home
 from paths import BAD, REPO, ZEROS
 
 MODELS = ["monolithic", "microkernel"]
@@ -50,48 +50,40 @@ def assert_up_and_unharmed(session) -> list[str]:
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_zeros_pushed_next_to_the_defaults_is_ignored_and_good_rules_still_work(tmp_path, model):
-    session = boot(tmp_path / "machine", fresh=True, channels=[ZEROS], model=model, max_boots=1)
-    try:
-        lines = assert_up_and_unharmed(session)
-        assert lines.count(KERNEL_SAYS_MALFORMED) == 1
-        assert lines.count(SENSOR_IGNORES_IT) == 1
-        assert lines.index(KERNEL_SAYS_MALFORMED) < lines.index(SENSOR_IGNORES_IT)
-        # The good channel 291 file and the channel 292 file are loaded and judge as before.
-        denials = sum(bool(BEACON_DENIED.search(line)) for line in lines)
-        assert denials >= 1
-        assert lines.count("beacon: could not open its C2 pipe (blocked)") == denials
-        assert not any(line.startswith("beacon: C2 channel open") for line in lines)
-        assert BEACON_EXEC_REPORTED in lines
-    finally:
-        session.close()
+def test_zeros_pushed_next_to_the_defaults_is_ignored_and_good_rules_still_work(tmp_path, boot_machine, model):
+    session = boot_machine(tmp_path / "machine", fresh=True, channels=[ZEROS], model=model, max_boots=1)
+    lines = assert_up_and_unharmed(session)
+    assert lines.count(KERNEL_SAYS_MALFORMED) == 1
+    assert lines.count(SENSOR_IGNORES_IT) == 1
+    assert lines.index(KERNEL_SAYS_MALFORMED) < lines.index(SENSOR_IGNORES_IT)
+    # The good channel 291 file and the channel 292 file are loaded and judge as before.
+    denials = sum(bool(BEACON_DENIED.search(line)) for line in lines)
+    assert denials >= 1
+    assert lines.count("beacon: could not open its C2 pipe (blocked)") == denials
+    assert not any(line.startswith("beacon: C2 channel open") for line in lines)
+    assert BEACON_EXEC_REPORTED in lines
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_zeros_as_the_only_channel_291_file(tmp_path, model):
+def test_zeros_as_the_only_channel_291_file(tmp_path, boot_machine, model):
     """The good 291 file removed, the zeros file the only one left for channel 291: no IPC rules
     at all, so the beacon's pipe goes through; the machine is unharmed; channel 292 still reports."""
     machine = tmp_path / "machine"
     _, fs = open_home(machine, fresh=True)
-    try:
+    with fs:
         fs.remove(f"{SENSOR_DIR}/C-00000291-good.sys")
         assert [e.name for e in fs.listdir(SENSOR_DIR) if e.name.startswith("C-00000291")] == []
-    finally:
-        fs.close()
-    session = boot(machine, channels=[ZEROS], model=model, max_boots=1)
-    try:
-        assert sorted(e.name for e in session.fs.listdir(SENSOR_DIR) if e.name.startswith("C-00000291")) == \
-            ["C-00000291-zeros.sys"]
-        lines = assert_up_and_unharmed(session)
-        assert lines.count(KERNEL_SAYS_MALFORMED) == 1
-        assert lines.count(SENSOR_IGNORES_IT) == 1
-        assert not any(line.startswith("content: C-00000291-good.sys") for line in lines)
-        assert not any(BEACON_DENIED.search(line) for line in lines)
-        assert any(re.fullmatch(r"beacon: C2 channel open on \\\\\.\\pipe\\MSSE-\d{4}-server", line)
-                   for line in lines), lines
-        assert BEACON_EXEC_REPORTED in lines
-    finally:
-        session.close()
+    session = boot_machine(machine, channels=[ZEROS], model=model, max_boots=1)
+    assert sorted(e.name for e in session.fs.listdir(SENSOR_DIR) if e.name.startswith("C-00000291")) == \
+        ["C-00000291-zeros.sys"]
+    lines = assert_up_and_unharmed(session)
+    assert lines.count(KERNEL_SAYS_MALFORMED) == 1
+    assert lines.count(SENSOR_IGNORES_IT) == 1
+    assert not any(line.startswith("content: C-00000291-good.sys") for line in lines)
+    assert not any(BEACON_DENIED.search(line) for line in lines)
+    assert any(re.fullmatch(r"beacon: C2 channel open on \\\\\.\\pipe\\MSSE-\d{4}-server", line)
+               for line in lines), lines
+    assert BEACON_EXEC_REPORTED in lines
 
 
 def test_cli_abi_validation_names_instance_291003_end_to_end(tmp_path):
