@@ -2,7 +2,7 @@
 
 import pytest
 
-from simpleos.isolation import MODELS
+from simpleos.isolation import model_names
 from simpleos.isolation.hybrid import MAX_RESTARTS
 from paths import BAD, GOOD, ZEROS
 
@@ -40,7 +40,7 @@ def test_verified_rejects_the_zeros_file_as_malformed(tmp_path, boot_machine):
     assert any("verifier: rejected C-00000291-zeros.sys: malformed:" in line for line in session.transcript)
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", model_names())
 @pytest.mark.parametrize("update", [GOOD, ZEROS], ids=["good", "zeros"])
 def test_good_and_zeros_files_are_harmless_under_every_model(tmp_path, boot_machine, model, update):
     session = boot_machine(tmp_path, fresh=True, model=model, channels=[update])

@@ -28,7 +28,7 @@ from cliutil import run_cli as cli
 from paths import BAD
 
 SERVICE_PIPES = ["spoolss", "eventlog", "wkssvc", "lsarpc"]
-MODELS = ["monolithic", "microkernel"]
+MODELS = ["monolithic", "microkernel"]     # the sensor at ring 0 and at ring 3 (every model: tests/isolation/)
 
 BEACON_DENIED = re.compile(r"sensor: DENY IPC \\\\\.\\pipe\\MSSE-\d{4}-server \(rule 291001\)$")
 BEACON_BLOCKED = "beacon: could not open its C2 pipe (blocked)"

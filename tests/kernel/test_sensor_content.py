@@ -20,7 +20,7 @@ from simpleos.kernel.install import SENSOR_DIR
 from simpleos.system import open_home
 from paths import BAD, REPO, ZEROS
 
-MODELS = ["monolithic", "microkernel"]
+MODELS = ["monolithic", "microkernel"]     # the sensor at ring 0 and at ring 3 (every model: tests/isolation/)
 
 KERNEL_SAYS_MALFORMED = ("content: C-00000291-zeros.sys: malformed (file is all zero bytes (like the "
                          "zero-filled C-00000291 files seen in 2024)); handed to the sensor as is")
