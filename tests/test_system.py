@@ -2,9 +2,6 @@
 
 from simpleos.cli import main
 from simpleos.isolation import model_named
-from simpleos.isolation.base import KILL, IsolationModel
-from simpleos.kernel import traps
-from simpleos.machine.trap import Trap
 from simpleos.system import boot
 from paths import BAD, USERLAND
 
@@ -47,25 +44,6 @@ def test_only_init_may_declare_the_boot_complete(tmp_path, run_machine_program):
                        "    neg rdi\n    mov rax, SYS_EXIT\n    syscall\n")
     _, result = run_machine_program(str(program), tmp_path / "m", fresh=True)
     assert (result.fate, result.exit_code) == ("exited", 1)   # -EPERM
-
-
-def test_the_isolation_model_is_asked_first_about_a_fault(tmp_path, boot_machine):
-    seen = []
-
-    class Forgiving(IsolationModel):
-        name = "forgiving"
-
-        def on_fault(self, fault, services):
-            seen.append((fault.trap.vector, fault.process, fault.in_sensor))
-            return KILL
-
-    session = boot_machine(tmp_path, fresh=True)
-    kernel = session.kernel
-    kernel.model = Forgiving()
-    sensor = kernel.sensor.process
-    traps.on_fault(kernel, sensor, Trap(vector=14, cpl=0, rip=0, address=0))
-    assert seen == [(14, "sensor", True)]       # no bugcheck raised: the model said KILL
-    assert not sensor.alive
 
 
 def test_a_model_keeps_its_own_fail_policy_unless_told():
