@@ -1,10 +1,7 @@
-"""Rules of the boot manager and of the boot flags (fixes after a docs review)."""
-
+"""The boot manager (simpleos/system.py): its rules, and the boot flags (fixes after a docs review)."""
 from simpleos.cli import main
-from simpleos.isolation import model_named
 from simpleos.system import boot
 from paths import BAD, USERLAND
-
 
 
 def test_auto_repair_works_with_the_default_max_boots(tmp_path, boot_machine):
@@ -44,8 +41,3 @@ def test_only_init_may_declare_the_boot_complete(tmp_path, run_machine_program):
                        "    neg rdi\n    mov rax, SYS_EXIT\n    syscall\n")
     _, result = run_machine_program(str(program), tmp_path / "m", fresh=True)
     assert (result.fate, result.exit_code) == ("exited", 1)   # -EPERM
-
-
-def test_a_model_keeps_its_own_fail_policy_unless_told():
-    assert model_named("microkernel").fail_open is True
-    assert model_named("microkernel", False).fail_open is False

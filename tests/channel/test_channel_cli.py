@@ -9,8 +9,6 @@ from cliutil import run_cli as run
 from paths import CHANNEL_FILES
 
 
-
-
 def test_build_writes_the_same_bytes_as_shipped(tmp_path, capsys):
     out_file = tmp_path / "C-00000291-bad.sys"
     code, out, _ = run(capsys, "channel", "build", str(CHANNEL_FILES / "C-00000291-bad.toml"), "-o", str(out_file))

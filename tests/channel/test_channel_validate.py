@@ -9,7 +9,6 @@ from simpleos.channel import (IPC, ChannelFile, Criterion, Instance, abi_validat
 from paths import CHANNEL_FILES
 
 
-
 def ipc_file(*instances: Instance, field_count: int = 21) -> ChannelFile:
     """An IPC file around these instances."""
     return ChannelFile(291, IPC.number, field_count, 1, instances)

@@ -59,7 +59,6 @@ def machine(tmp_path):
     return str(tmp_path / "machine")
 
 
-
 def assert_one_line_reason(code, out, err, expected_code=1):
     """Exit `expected_code`, nothing on stdout, one 'simpleos...' line on stderr, no traceback."""
     assert code == expected_code

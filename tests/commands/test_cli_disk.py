@@ -24,7 +24,6 @@ def channel_file(tmp_path):
     return path
 
 
-
 def assert_one_line_error(code, out, err, reason):
     """Exit 1, nothing on stdout, `simpleos: <reason>` as the only line on stderr."""
     assert code == 1

@@ -34,7 +34,6 @@ def update(tmp_path):
     return path
 
 
-
 def text(value) -> str:
     """Output as text, whichever capture fixture produced it."""
     return value.decode() if isinstance(value, bytes) else value

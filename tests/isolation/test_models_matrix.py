@@ -1,11 +1,9 @@
 """Hybrid and verified models, and the good and zeros files under every model."""
-
 import pytest
 
 from simpleos.isolation import model_names
 from simpleos.isolation.hybrid import MAX_RESTARTS
 from paths import BAD, GOOD, ZEROS
-
 
 
 def test_hybrid_restarts_the_interpreter_process_at_once_and_the_machine_stays_up(tmp_path, boot_machine):

@@ -8,8 +8,6 @@ from cliutil import run_cli
 from paths import BAD
 
 
-
-
 @pytest.fixture
 def looping(tmp_path, capsys):
     """A machine that booted three times into the CF291 bugcheck (via the CLI, with --json)."""

@@ -97,7 +97,6 @@ def is_event_handle(value: int) -> bool:
     return value >= EVENT_HANDLE_BASE and (value - EVENT_HANDLE_BASE) % EVENT_HANDLE_STRIDE == 0
 
 
-
 # --- good content ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module", params=MODELS)
