@@ -1,5 +1,11 @@
 """Shared test set-up: the fixtures that boot machines, and this folder on sys.path.
 
+tests/ is laid out like simpleos/: machine/, kernel/, isolation/, channel/, debug/,
+commands/ (the CLI), and top-level tests for the top-level modules (system, compare,
+determinism, packaging, layering). Helpers shared across folders sit here:
+paths.py (the repository, the sample channel files), cliutil.py (the CLI in-process),
+compare_table.py (the per-model compare goldens).
+
 This folder is on sys.path (pytest puts a rootdir conftest's folder there), so every
 test can `from cliutil import run_cli` and `from paths import BAD`.
 

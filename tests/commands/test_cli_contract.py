@@ -53,12 +53,6 @@ _start:
 """
 
 
-@pytest.fixture
-def machine(tmp_path):
-    """A --machine directory."""
-    return str(tmp_path / "machine")
-
-
 def assert_one_line_reason(code, out, err, expected_code=1):
     """Exit `expected_code`, nothing on stdout, one 'simpleos...' line on stderr, no traceback."""
     assert code == expected_code

@@ -20,12 +20,6 @@ PUSHED = "C-00000292-00000002-update.sys"
 
 
 @pytest.fixture
-def machine(tmp_path):
-    """A --machine directory (nothing in it yet)."""
-    return str(tmp_path / "machine")
-
-
-@pytest.fixture
 def update(tmp_path):
     """A host channel file, ready to push."""
     path = tmp_path / "host" / PUSHED
