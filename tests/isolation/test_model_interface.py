@@ -127,7 +127,7 @@ def test_restarting_nothing_fail_open_lets_the_beacon_out(tmp_path, boot_machine
     text = text_of(session)
     assert session.kernel.fail_open is True
     assert "beacon" in {process.name for process in session.kernel.processes.values()}
-    assert re.search(r"beacon: C2 channel open on \\\\\.\\pipe\\MSSE-\d{4}-server", text)
+    assert len(re.findall(r"^beacon: C2 channel open on \\\\\.\\pipe\\MSSE-\d{4}-server$", text, re.M)) == 3
     assert BEACON_BLOCKED not in text and "service: refused to create" not in text
 
 
