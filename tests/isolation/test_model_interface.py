@@ -10,6 +10,7 @@ what admit() is asked about; the files installed with the sensor are trusted.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_a_model_that_admits_nothing_keeps_the_previous_content(tmp_path, boot_m
     text = text_of(session)
     sensor = session.kernel.sensor
     # The update is rejected, and only the update was asked about: installed files are trusted.
-    assert [(c.name, c.data) for c in session.kernel.model.asked] == [("C-00000291-bad.sys", open(BAD, "rb").read())]
+    assert [(c.name, c.data) for c in session.kernel.model.asked] == [("C-00000291-bad.sys", Path(BAD).read_bytes())]
     assert session.sensor_totals["rejected"] == ["C-00000291-bad.sys"]
     assert f"verifier: rejected C-00000291-bad.sys: {REFUSAL}; previous content stays" in text
     # The shipped good content stays in force: the beacon is still blocked, nothing crashes.
