@@ -103,9 +103,6 @@ def stop_machine(kernel, bugcheck: Bugcheck, boot_index: int, home=None) -> str:
 
 def symbol_for(kernel, address: int) -> str | None:
     """'compare_string+0xa' for a kernel-half address, from the module's labels."""
-    for module in kernel.modules:
-        if module.contains(address):
-            found = module.image.symbol_at(address)
-            if found:
-                return f"{found[0]}+{found[1]:#x}"
-    return None
+    module = kernel.module_at(address)
+    found = module.image.symbol_at(address) if module is not None else None
+    return f"{found[0]}+{found[1]:#x}" if found else None

@@ -162,12 +162,14 @@ class Kernel:
             self.modules = [m for m in self.modules if m.name != module_name]
         self.modules.append(Module(module_name, image))
 
+    def module_at(self, address: int) -> Module | None:
+        """The kernel module whose image holds `address`, if any."""
+        return next((module for module in self.modules if module.contains(address)), None)
+
     def locate(self, address: int) -> tuple[str, int]:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
-        for module in self.modules:
-            if module.contains(address):
-                return module.name, address - module.image.base
-        return "unknown", address
+        module = self.module_at(address)
+        return (module.name, address - module.image.base) if module is not None else ("unknown", address)
 
     # --- processes -----------------------------------------------------------------------
 
