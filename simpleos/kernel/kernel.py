@@ -113,6 +113,8 @@ class Kernel:
         self.kernel_space = KernelSpace(self.machine.memory)
         self.cpu.enable_long_mode(self.kernel_space.space)
         self.cpu.on_syscall = self.on_syscall
+        self.cpu.time_stamp = self.virtual_time          # rdtsc reads the virtual clock
+        self.cpu.random_word = lambda: self.random.getrandbits(64)   # rdrand: the seeded generator
         self.ring0_context = self.cpu.save_context()
         mib = self.machine.memory.size >> 20
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
@@ -386,6 +388,10 @@ class Kernel:
             process.cycles_since_block = 0
         if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
             self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
+
+    def virtual_time(self) -> int:
+        """Cycles since power-on, up to the instruction running now (what rdtsc returns)."""
+        return self.clock.cycles + self.cpu.retired - self._accounted
 
     def _account(self, process: Process, retired_so_far: int) -> None:
         """Put the instructions retired since the last accounting on the clock."""
