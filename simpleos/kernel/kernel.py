@@ -389,6 +389,16 @@ class Kernel:
         if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
             self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
 
+    def charge(self, process: Process, cycles: int) -> None:
+        """`process` spends `cycles` of CPU time inside a system call (e.g. waiting for the
+        console). Over its CPU time limit, the slice ends now: _end_slice kills it."""
+        if cycles <= 0:
+            return
+        self.clock.advance(cycles)
+        process.cpu_cycles += cycles
+        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+            self.cpu.request_stop()
+
     def virtual_time(self) -> int:
         """Cycles since power-on, up to the instruction running now (what rdtsc returns)."""
         return self.clock.cycles + self.cpu.retired - self._accounted

@@ -39,6 +39,9 @@ CR4_TSD, CR4_PAE, CR4_PGE = 1 << 2, 1 << 5, 1 << 7
 # A CPU model without RDRAND/RDSEED, so that they trap and the machine can complete them
 # deterministically (emulate.py); otherwise an x86-64 of the Sandy Bridge class.
 CPU_MODEL = X.UC_CPU_X86_SANDYBRIDGE
+# unicorn reserves 1 GiB for translated code by default; SimpleOS's guest code is a few
+# hundred KiB, and a full buffer is simply flushed. Small, so thousands of boots fit.
+TRANSLATION_BUFFER_BYTES = 16 << 20
 
 GENERAL_REGISTERS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"]
@@ -67,6 +70,7 @@ class CPU:
     def __init__(self) -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self.uc.ctl_set_cpu_model(CPU_MODEL)
+        self.uc.ctl_set_tcg_buffer_size(TRANSLATION_BUFFER_BYTES)
         self.memory = PhysicalMemory(self.uc)
         self.counter = InstructionCounter(self.uc)
         self.on_syscall: Callable[[], None] | None = None  # set by the kernel
@@ -93,6 +97,16 @@ class CPU:
         self._syscall_values = [ctypes.c_uint64() for _ in names]
         self._syscall_pointers = (ctypes.c_void_p * 7)(*(ctypes.cast(ctypes.pointer(v), ctypes.c_void_p)
                                                          for v in self._syscall_values))
+
+    def close(self) -> None:
+        """Power off: free the emulator (its RAM and translation buffer) now, not whenever
+        Python's cycle collector gets to it. The CPU must not be used afterwards."""
+        if self.uc is None:
+            return
+        release = getattr(self.uc, "_Uc__finalizer", None)   # the binding's own uc_close, run once
+        if release is not None:
+            release()
+        self.uc = None
 
     # --- setting up the processor ------------------------------------------------
 

@@ -28,12 +28,20 @@ from functools import lru_cache
 from unicorn import UC_ARCH_X86, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
 
 _NONE = (-1).to_bytes(4, "little", signed=True)
+_EXPERIMENT_TRANSLATION_BUFFER = 1 << 20     # the experiments run a few instructions
+
+
+def _engine() -> Uc:
+    """A throw-away x86-64 engine for an experiment (with a small translation buffer)."""
+    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    uc.ctl_set_tcg_buffer_size(_EXPERIMENT_TRANSLATION_BUFFER)
+    return uc
 
 
 def _context_after(code: bytes, inside_hook: bool = False) -> bytes:
     """Bytes of a saved context after `code` raised an exception caught by a hook
     (saved inside the hook, while the exception is being delivered, if `inside_hook`)."""
-    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    uc = _engine()
     uc.mem_map(0x1000, 0x2000)
     uc.mem_write(0x1000, code)
     seen = []
@@ -52,7 +60,7 @@ def _context_after(code: bytes, inside_hook: bool = False) -> bytes:
 @lru_cache(maxsize=1)
 def old_exception_offset() -> int | None:
     """Offset of env->old_exception in a unicorn x86-64 context, or None if not found."""
-    fresh = bytes(Uc(UC_ARCH_X86, UC_MODE_64).context_save())
+    fresh = bytes(_engine().context_save())
     divide_error = _context_after(bytes.fromhex("31c9f7f1"))   # xor ecx,ecx; div ecx -> #DE (vector 0)
     candidates = [offset for offset in range(0, len(fresh) - 3, 4)
                   if fresh[offset:offset + 4] == _NONE and divide_error[offset:offset + 4] == bytes(4)]
@@ -63,7 +71,7 @@ def old_exception_offset() -> int | None:
 def exception_is_int_offset() -> int | None:
     """Offset of env->exception_is_int in a context saved inside the interrupt hook, or None."""
     one, zero = (1).to_bytes(4, "little"), bytes(4)
-    fresh = bytes(Uc(UC_ARCH_X86, UC_MODE_64).context_save())
+    fresh = bytes(_engine().context_save())
     software = [_context_after(code, inside_hook=True) for code in (bytes.fromhex("cd22"), bytes.fromhex("cd0d"))]
     divide_error = _context_after(bytes.fromhex("31c9f7f1"), inside_hook=True)
     candidates = [offset for offset in range(0, len(fresh) - 3, 4)
