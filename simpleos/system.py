@@ -111,7 +111,7 @@ class Session:
 
 def open_home(directory: str | Path | None, fresh: bool = False):
     """The machine directory and its mounted disk (new or --fresh: shipped defaults)."""
-    home = machine_dir(str(directory) if directory else None)
+    home = machine_dir(None if directory is None else str(directory))
     if fresh or not disk_image_path(home).exists():
         fs = create_disk(home)
         install_defaults(fs)
