@@ -61,12 +61,20 @@ class Image:
 
     def symbol_at(self, address: int) -> tuple[str, int] | None:
         """The nearest label at or before `address`, and the offset from it."""
-        best = None
-        for name, value in self.symbols.items():
-            if value <= address < self.base + len(self.code) and (best is None or value > best[1]
-                                                                  or value == best[1] and name < best[0]):
-                best = (name, value)
-        return (best[0], address - best[1]) if best else None
+        if not self.base <= address < self.base + len(self.code):
+            return None
+        return nearest_symbol(self.symbols, address)
+
+
+def nearest_symbol(symbols: dict[str, int], address: int) -> tuple[str, int] | None:
+    """(label, offset) of the nearest label at or before `address` (ties: the alphabetically
+    first), or None if every label is above it. The one symbol lookup of SimpleOS: the
+    kernel, the debugger and crash-dump analysis all name addresses with it."""
+    best = None
+    for name, value in symbols.items():
+        if value <= address and (best is None or value > best[1] or value == best[1] and name < best[0]):
+            best = (name, value)
+    return (best[0], address - best[1]) if best else None
 
 
 def _cache_dir() -> Path:

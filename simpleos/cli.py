@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `simpleos` console script."""
-    parser = build_parser()
+    try:
+        parser = build_parser()      # a broken model file is bad input too (isolation registry)
+    except BadInput as reason:
+        print(f"simpleos: {reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

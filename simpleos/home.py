@@ -28,18 +28,34 @@ def default_machine_dir() -> Path:
 
 
 def machine_dir(arg: str | None = None) -> Path:
-    """The machine's directory from `--machine`, $SIMPLEOS_MACHINE or the default; created if missing."""
+    """The machine's directory from `--machine`, $SIMPLEOS_MACHINE or the default; created if
+    missing. BadInput if something in it is in the way of the machine's own files."""
+    if arg is not None and not arg.strip():
+        raise BadInput("--machine needs a directory (got an empty name)")
     if arg:
         path = Path(arg).expanduser()
     elif os.environ.get(MACHINE_ENV):
         path = Path(os.environ[MACHINE_ENV]).expanduser()
     else:
         path = default_machine_dir()
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"cannot use machine directory {path}: it is not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BadInput(f"cannot use machine directory {path}: {error.strerror or error}") from None
+    _check_layout(path)
     return path
+
+
+def _check_layout(machine: Path) -> None:
+    """BadInput (before anything is touched) if a file or folder in `machine` is in the way:
+    the disk image and its staging copy must be regular files, dumps/ a folder."""
+    for name, want_dir in ((DISK_IMAGE_NAME, False), (DISK_IMAGE_NAME + ".new", False), ("dumps", True)):
+        entry = machine / name
+        if entry.exists() and entry.is_dir() != want_dir:
+            kind = "a directory" if want_dir else "a regular file"
+            raise BadInput(f"{entry} is in the way: it should be {kind}; move it aside")
 
 
 def disk_image_path(machine: Path) -> Path:

@@ -95,13 +95,23 @@ class Session:
                 "boots": [b.to_json() for b in self.boots], "sensor": dict(self.sensor_totals)}
 
     def close(self) -> None:
-        """Detach the disk."""
+        """Power off the last machine and detach the disk. (What the session recorded --
+        boots, transcript, the kernel's counters -- stays readable.)"""
+        if self.machine is not None:
+            self.machine.power_off()
         self.fs.close()
+
+    def replace_machine(self, kernel) -> None:
+        """A new boot's kernel and machine become the session's; the previous machine is
+        powered off (a reset: its RAM is gone)."""
+        if self.machine is not None:
+            self.machine.power_off()
+        self.machine, self.kernel = kernel.machine, kernel
 
 
 def open_home(directory: str | Path | None, fresh: bool = False):
     """The machine directory and its mounted disk (new or --fresh: shipped defaults)."""
-    home = machine_dir(str(directory) if directory else None)
+    home = machine_dir(None if directory is None else str(directory))
     if fresh or not disk_image_path(home).exists():
         fs = create_disk(home)
         install_defaults(fs)
@@ -196,7 +206,7 @@ def _normal_boot(session: Session, index: int, program: Image | None = None) -> 
     the one crash path: dump and blue screen."""
     bootstatus.boot_started(session.fs)
     kernel = new_kernel(session.options, session.fs)
-    session.machine, session.kernel = kernel.machine, kernel
+    session.replace_machine(kernel)
     record = BootRecord(index=index)
     try:
         kernel.power_on()
@@ -226,7 +236,7 @@ def _recovery_boot(session: Session, index: int, automatic: bool) -> BootRecord:
     """Safe mode: no third-party drivers; the recovery console (or automatic repair)."""
     options = session.options
     kernel = new_kernel(options, session.fs, safe_mode=True)
-    session.machine, session.kernel = kernel.machine, kernel
+    session.replace_machine(kernel)
     kernel.power_on()
     console = RecoveryConsole(session.fs, kernel.log)
     session.last_console = console

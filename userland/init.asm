@@ -1,4 +1,4 @@
-; init.asm -- the first user process (pid 1, ring 3).
+; init.asm -- the first user process (ring 3; pid 2 when the sensor, a boot-start driver, took pid 1).
 ;
 ; Like init on Unix or smss/wininit on Windows, it starts the system services,
 ; tells the kernel the system is up, and then waits for its children forever.

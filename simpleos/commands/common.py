@@ -11,10 +11,16 @@ import sys
 from ..isolation import model_names
 
 
+def add_machine_argument(parser) -> None:
+    """--machine DIR (an empty DIR is a usage error, not the default machine)."""
+    parser.add_argument("--machine", metavar="DIR", type=_directory_name,
+                        help="the machine's home (disk, crash dumps); "
+                        "default: $SIMPLEOS_MACHINE or ~/.local/state/simpleos/machine")
+
+
 def add_machine_options(parser) -> None:
     """--machine, --fresh, --seed, --json."""
-    parser.add_argument("--machine", metavar="DIR", help="the machine's home (disk, crash dumps); "
-                        "default: $SIMPLEOS_MACHINE or ~/.local/state/simpleos/machine")
+    add_machine_argument(parser)
     parser.add_argument("--fresh", action="store_true", help="reinstall the machine's disk from the shipped defaults")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the kernel's random numbers")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
@@ -56,6 +62,13 @@ def _usage(message: str) -> int:
     """Print a one-line usage error; the exit code for it (2)."""
     print(f"simpleos: error: {message}", file=sys.stderr)
     return 2
+
+
+def _directory_name(text: str) -> str:
+    """argparse type: a non-empty directory name."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a directory, not an empty name")
+    return text
 
 
 def _positive(text: str) -> int:

@@ -11,6 +11,7 @@ import sys
 
 from ..home import machine_dir, open_disk
 from ..kernel.fs import Entry
+from .common import add_machine_argument
 
 
 def register(subparsers) -> None:
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     rm.set_defaults(func=run_rm)
 
     for action in (ls, cat, rm):
-        action.add_argument("--machine", metavar="DIR", help="the machine's directory (default: per-user state dir)")
+        add_machine_argument(action)
 
 
 def format_entry(entry: Entry) -> str:

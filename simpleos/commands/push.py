@@ -15,13 +15,14 @@ from ..channel import check_channel_file_name, read_host_file
 from ..home import machine_dir, open_disk
 from ..kernel.content import deliver_update
 from ..kernel.install import SENSOR_DIR
+from .common import add_machine_argument
 
 
 def register(subparsers) -> None:
     """Add `push` to the command line."""
     push = subparsers.add_parser("push", help="deliver a channel file to the machine's disk (a content update)")
     push.add_argument("file", metavar="FILE", help="a channel file on the host, named C-<8 digits>-<anything>.sys")
-    push.add_argument("--machine", metavar="DIR", help="the machine's directory (default: per-user state dir)")
+    add_machine_argument(push)
     push.set_defaults(func=run_push)
 
 

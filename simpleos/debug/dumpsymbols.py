@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..assembler import nearest_symbol
+
 PAGE = 0x1000
 
 
@@ -33,11 +35,7 @@ class DumpModule:
 
     def symbol_at(self, address: int) -> tuple[str, int] | None:
         """The nearest label at or before `address` (ties: the alphabetically first)."""
-        best = None
-        for name, value in self.symbols.items():
-            if value <= address and (best is None or value > best[1] or value == best[1] and name < best[0]):
-                best = (name, value)
-        return (best[0], address - best[1]) if best else None
+        return nearest_symbol(self.symbols, address)
 
 
 class DumpSymbols:

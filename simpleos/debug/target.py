@@ -78,6 +78,8 @@ class DebugTarget(TimeTravel):
     def _power_on(self) -> None:
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
         line_numbers = itertools.count()
+        if getattr(self, "machine", None) is not None:
+            self.machine.power_off()        # the machine of the previous power-on is gone
         powered = power_on(self.snapshot, self.options, echo=lambda line: self._echo(next(line_numbers), line))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.on_power_on is not None:

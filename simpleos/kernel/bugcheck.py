@@ -86,10 +86,10 @@ def watchdog_bugcheck(rip: int, module: str, offset: int, instructions: int) -> 
     return Bugcheck(DPC_WATCHDOG_VIOLATION, (0x1, instructions, 0, 0), rip, None, module, offset)
 
 
-def stop_machine(kernel, bugcheck: Bugcheck, boot_index: int, home=None) -> str:
+def stop_machine(kernel, bugcheck: Bugcheck, boot_index: int, home=None) -> str | None:
     """The one crash path, for every bugcheck: capture and write the crash dump (a copy
     into <home>/dumps/ on the host, if a machine home is given), count it against the sensor if its code
-    failed, and paint the blue screen. Returns where the dump went."""
+    failed, and paint the blue screen. Returns where the dump went (None: not written)."""
     from . import crashdump
     from .bluescreen import blue_screen
     dump = crashdump.capture(kernel, bugcheck, boot_index)
@@ -103,9 +103,6 @@ def stop_machine(kernel, bugcheck: Bugcheck, boot_index: int, home=None) -> str:
 
 def symbol_for(kernel, address: int) -> str | None:
     """'compare_string+0xa' for a kernel-half address, from the module's labels."""
-    for module in kernel.modules:
-        if module.contains(address):
-            found = module.image.symbol_at(address)
-            if found:
-                return f"{found[0]}+{found[1]:#x}"
-    return None
+    module = kernel.module_at(address)
+    found = module.image.symbol_at(address) if module is not None else None
+    return f"{found[0]}+{found[1]:#x}" if found else None

@@ -4,7 +4,8 @@ Instructions cost one cycle each (counted by the machine). Crossing into the
 kernel costs more; these numbers are in the range real hardware shows (a
 syscall round trip ~100-200 cycles on modern x86; seL4 IPC ~300 cycles one
 way; an exception with a page walk and a kernel entry ~1000). They make
-`simpleos bench` show the textbook trade-offs without host noise.
+`simpleos compare` and the benchmarks (`make bench`) show the textbook
+trade-offs without host noise.
 """
 
 DIRECT_CALL = 5            # a ring-0 driver calling a kernel function

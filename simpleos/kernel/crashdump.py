@@ -6,19 +6,25 @@ the loaded modules with their symbols, the faulting thread, the last lines
 of the log -- and, since the culprit here is content, the channel file and
 rule the sensor was interpreting. Written as JSON (readable in an editor,
 easy for `simpleos analyze`) to /dumps/ on the machine's disk, and copied
-to <machine>/dumps/ on the host. Capture must happen before the CPU runs
-anything else.
+to <machine>/dumps/ on the host; only the newest KEEP_DUMPS are kept in
+each place, so a bootloop of any length never fills the disk. Capture must
+happen before the CPU runs anything else.
 """
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .bugcheck import Bugcheck
+from .fs import DiskFull
 
 DUMP_DIR = "/dumps"
 DUMP_FORMAT = "simpleos-crashdump-1"
+DUMP_NAME = "CRASH-{number:04d}.dmp"
+KEEP_DUMPS = 16                     # the newest dumps kept, on the disk and on the host
 STACK_WORDS = 32
+_DUMP_PATTERN = re.compile(r"CRASH-(\d+)\.dmp")
 
 
 def capture(kernel, bugcheck: Bugcheck, boot_index: int) -> dict:
@@ -68,16 +74,54 @@ def capture(kernel, bugcheck: Bugcheck, boot_index: int) -> dict:
     return dump
 
 
-def write(fs, home: Path | None, dump: dict) -> str:
-    """Save the dump on the machine's disk (and a host copy); returns the host path
-    if there is a machine directory, else the disk path."""
-    number = len(fs.listdir(DUMP_DIR)) + 1 if fs.exists(DUMP_DIR) else 1
-    name = f"CRASH-{number:04d}.dmp"
+def write(fs, home: Path | None, dump: dict) -> str | None:
+    """Save the dump on the machine's disk and a copy in <home>/dumps/ on the host (which
+    mirrors the disk's dumps: numbers follow the disk), keeping only the newest KEEP_DUMPS in each (as Windows keeps a bounded set of
+    minidumps). Returns the host path if there is a machine home, else the disk path.
+    A bugcheck never fails for lack of room: old dumps go first, and if even then the
+    dump does not fit, it is not written (None)."""
+    if fs is None:
+        return None
+    number = 1 + max(map(_number_of, _disk_dumps(fs)), default=0)
+    name = DUMP_NAME.format(number=number)
     data = json.dumps(dump, indent=1).encode()
-    fs.write_file(f"{DUMP_DIR}/{name}", data, parents=True)
+    if not _write_on_disk(fs, name, data):
+        return None
     if home is None:
         return f"{DUMP_DIR}/{name}"
-    host = Path(home) / "dumps" / name
-    host.parent.mkdir(parents=True, exist_ok=True)
-    host.write_bytes(data)
-    return str(host)
+    host = Path(home) / "dumps"
+    try:
+        host.mkdir(parents=True, exist_ok=True)
+        (host / name).write_bytes(data)
+        for old in sorted(host.glob("CRASH-*.dmp"), key=_number_of)[:-KEEP_DUMPS]:
+            old.unlink()
+    except OSError:
+        return f"{DUMP_DIR}/{name}"          # the host copy could not be made; the disk has it
+    return str(host / name)
+
+
+def _write_on_disk(fs, name: str, data: bytes) -> bool:
+    """Write dump `name`, removing the oldest so that KEEP_DUMPS remain, in one commit."""
+    try:
+        with fs.transaction():
+            existing = _disk_dumps(fs)
+            for old in existing[:max(0, len(existing) - KEEP_DUMPS + 1)]:
+                fs.remove(f"{DUMP_DIR}/{old}")
+            fs.write_file(f"{DUMP_DIR}/{name}", data, parents=True)
+        return True
+    except DiskFull:
+        return False
+
+
+def _disk_dumps(fs) -> list[str]:
+    """The dump names in /dumps on the disk, oldest first."""
+    if not fs.is_dir(DUMP_DIR):
+        return []
+    return sorted((entry.name for entry in fs.listdir(DUMP_DIR) if _number_of(entry.name) is not None),
+                  key=_number_of)
+
+
+def _number_of(name) -> int | None:
+    """1234 for 'CRASH-1234.dmp' (or its Path), None for other names."""
+    match = _DUMP_PATTERN.fullmatch(getattr(name, "name", name))
+    return int(match.group(1)) if match else None

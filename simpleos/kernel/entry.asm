@@ -1,8 +1,8 @@
-; entry.asm -- the kernel's only machine code: the door from ring 0 to ring 3.
+; entry.asm -- the door from ring 0 to ring 3 (the kernel's other machine code, kapi.asm, is for drivers).
 ;
 ; The kernel is Python; it needs machine code only where the CPU itself must
 ; change privilege. A new process's first time slice starts here, at CPL 0,
-; on the process's own kernel stack. The kernel (kernel.py, make_user_context)
+; on the process's own kernel stack. The kernel (Kernel.spawn, with loader.py's iretq_frame)
 ; has built an interrupt-return frame there, as if the process had been
 ; interrupted in user mode:
 ;

@@ -113,6 +113,8 @@ class Kernel:
         self.kernel_space = KernelSpace(self.machine.memory)
         self.cpu.enable_long_mode(self.kernel_space.space)
         self.cpu.on_syscall = self.on_syscall
+        self.cpu.time_stamp = self.virtual_time          # rdtsc reads the virtual clock
+        self.cpu.random_word = lambda: self.random.getrandbits(64)   # rdrand: the seeded generator
         self.ring0_context = self.cpu.save_context()
         mib = self.machine.memory.size >> 20
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
@@ -162,12 +164,14 @@ class Kernel:
             self.modules = [m for m in self.modules if m.name != module_name]
         self.modules.append(Module(module_name, image))
 
+    def module_at(self, address: int) -> Module | None:
+        """The kernel module whose image holds `address`, if any."""
+        return next((module for module in self.modules if module.contains(address)), None)
+
     def locate(self, address: int) -> tuple[str, int]:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
-        for module in self.modules:
-            if module.contains(address):
-                return module.name, address - module.image.base
-        return "unknown", address
+        module = self.module_at(address)
+        return (module.name, address - module.image.base) if module is not None else ("unknown", address)
 
     # --- processes -----------------------------------------------------------------------
 
@@ -384,6 +388,20 @@ class Kernel:
             process.cycles_since_block = 0
         if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
             self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
+
+    def charge(self, process: Process, cycles: int) -> None:
+        """`process` spends `cycles` of CPU time inside a system call (e.g. waiting for the
+        console). Over its CPU time limit, the slice ends now: _end_slice kills it."""
+        if cycles <= 0:
+            return
+        self.clock.advance(cycles)
+        process.cpu_cycles += cycles
+        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+            self.cpu.request_stop()
+
+    def virtual_time(self) -> int:
+        """Cycles since power-on, up to the instruction running now (what rdtsc returns)."""
+        return self.clock.cycles + self.cpu.retired - self._accounted
 
     def _account(self, process: Process, retired_so_far: int) -> None:
         """Put the instructions retired since the last accounting on the clock."""

@@ -27,11 +27,13 @@ class Pipe:
         self.buffer.extend(taken)
         return len(taken)
 
-    def read(self, length: int) -> bytes:
-        """Take up to `length` bytes from the front."""
-        data = bytes(self.buffer[:length])
+    def peek(self, length: int) -> bytes:
+        """Up to `length` bytes from the front, left in the pipe."""
+        return bytes(self.buffer[:length])
+
+    def consume(self, length: int) -> None:
+        """Take `length` bytes from the front (after they were delivered)."""
         del self.buffer[:length]
-        return data
 
 
 @dataclass

@@ -19,6 +19,9 @@ ZOMBIE = "zombie"        # exited or killed; parent has not collected it
 
 EXITED, KILLED = "exited", "killed"
 
+FIRST_FILE_FD = 3           # 0, 1, 2 are the console
+MAX_OPEN_FILES = 64         # per process, like RLIMIT_NOFILE: one more open gets -EMFILE
+
 
 @dataclass
 class Process:
@@ -47,6 +50,7 @@ class Process:
     instructions: int = 0                    # instructions retired, for accounting
     cpu_cycles: int = 0                      # virtual CPU time charged to it
     cycles_since_block: int = 0              # for the ring-0 watchdog
+    _fd_bits: int = 0                        # bit i set: descriptor FIRST_FILE_FD + i is open
 
     def __str__(self) -> str:
         return f"{self.name}[{self.pid}]"
@@ -56,9 +60,23 @@ class Process:
         """Still able to run (not exited or killed)."""
         return self.state != ZOMBIE
 
-    def next_fd(self) -> int:
-        """The lowest free file descriptor (0..2 are the console)."""
-        fd = 3
-        while fd in self.files:
-            fd += 1
+    @property
+    def can_open_file(self) -> bool:
+        """Is there room for one more open file (RLIMIT_NOFILE: MAX_OPEN_FILES)?"""
+        return len(self.files) < MAX_OPEN_FILES
+
+    def add_file(self, handle) -> int:
+        """Give `handle` the lowest free file descriptor (0..2 are the console): found in
+        constant time from a bit map of the descriptors in use. Check can_open_file first."""
+        lowest_free = ~self._fd_bits & (self._fd_bits + 1)
+        self._fd_bits |= lowest_free
+        fd = FIRST_FILE_FD + lowest_free.bit_length() - 1
+        self.files[fd] = handle
         return fd
+
+    def remove_file(self, fd: int):
+        """Close descriptor `fd`: its handle, or None if it was not open."""
+        handle = self.files.pop(fd, None)
+        if handle is not None:
+            self._fd_bits &= ~(1 << (fd - FIRST_FILE_FD))
+        return handle

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..machine.clock import CYCLES_PER_SECOND
 from . import errno
+from .fs import FsError
 from .pipes import PipeEnd
 from .operations import authorize, exec_operation, pipe_operation
 from .sensor.kapi import SENSOR_SYSCALLS
@@ -52,11 +53,9 @@ def sys_read(k, p, fd, buf, count, *_):
         def ready():  # a pipe server waits until a client has written something
             if not pipe.buffer:
                 return None
-            data = pipe.read(count)
-            try:
-                copy_to_user(p.space, buf, data)
-            except BadUserPointer:
-                return -errno.EFAULT
+            data = pipe.peek(count)
+            copy_to_user(p.space, buf, data)     # a bad buffer fails here: the bytes stay in the pipe
+            pipe.consume(len(data))
             return len(data)
         result = ready()
         if result is None:
@@ -70,6 +69,7 @@ def sys_write(k, p, fd, buf, count, *_):
     count = min(count, MAX_IO)
     data = copy_from_user(p.space, buf, count)
     if fd in (STDOUT, STDERR):
+        k.charge(p, k.console.accept(len(data), k.clock.cycles))   # waiting for a slow device is CPU time
         k.console.write(data, stream=p.pid)
         return len(data)
     handle = p.files.get(fd)
@@ -81,24 +81,37 @@ def sys_write(k, p, fd, buf, count, *_):
 def sys_open(k, p, path_ptr, flags, *_):
     """open(path, flags): a disk file for reading, or a named pipe by name."""
     path = string_from_user(p.space, path_ptr).decode("utf-8", "replace")
+    if not p.can_open_file:
+        return -errno.EMFILE
     if path.startswith(PIPE_PREFIX):
         pipe = k.pipes.lookup(path)
         if pipe is None:
             return -errno.ENOENT
-        handle = k.pipes.open_end(pipe)
-    else:
-        content = k.read_file(path)
-        if content is None:
-            return -errno.ENOENT
-        handle = OpenFile(path, content)
-    fd = p.next_fd()
-    p.files[fd] = handle
-    return fd
+        return p.add_file(k.pipes.open_end(pipe))
+    kind = _kind_of(k, path)
+    if kind == "directory":
+        return -errno.EISDIR
+    if kind == "file" and path.endswith("/"):
+        return -errno.ENOTDIR            # "file/": a file is not a directory
+    content = k.read_file(path)
+    if content is None:
+        return -errno.ENOENT
+    return p.add_file(OpenFile(path, content))
+
+
+def _kind_of(k, path: str) -> str | None:
+    """'file', 'directory' or None (no disk, no such path, or not a valid path)."""
+    try:
+        if k.fs is None or not k.fs.exists(path):
+            return None
+        return "directory" if k.fs.is_dir(path) else "file"
+    except FsError:
+        return None
 
 
 def sys_close(k, p, fd, *_):
     """close(fd)."""
-    handle = p.files.pop(fd, None)
+    handle = p.remove_file(fd)
     if handle is None:
         return -errno.EBADF
     if isinstance(handle, PipeEnd):
@@ -159,12 +172,12 @@ def sys_pipe_create(k, p, name_ptr, *_):
         return -errno.EINVAL
 
     def create():
+        if not p.can_open_file:
+            return -errno.EMFILE
         pipe = k.pipes.create(name, p.pid)
         if pipe is None:
             return -errno.EEXIST
-        fd = p.next_fd()
-        p.files[fd] = k.pipes.open_end(pipe)
-        return fd
+        return p.add_file(k.pipes.open_end(pipe))
     return authorize(k, pipe_operation(k, p, name), create)
 
 
@@ -230,7 +243,18 @@ def dispatch(kernel, process, number: int, args: tuple[int, ...]) -> int:
         return -errno.EFAULT
     except Block as block:
         process.state = BLOCKED
-        process.wait_until = block.ready
+        process.wait_until = _faults_as_efault(block.ready)
         process.wake_at = block.wake_at
         kernel.cpu.request_stop()
         return 0
+
+
+def _faults_as_efault(ready):
+    """A blocked call's ready(), as the scheduler polls it: a bad user pointer met
+    when the call finally completes is -EFAULT, as it would have been at once."""
+    def poll():
+        try:
+            return ready()
+        except BadUserPointer:
+            return -errno.EFAULT
+    return poll

@@ -22,3 +22,8 @@ class Machine:
         self.clock = VirtualClock()
         self.console = Console(echo)
         self.disk = disk
+
+    def power_off(self) -> None:
+        """Switch the machine off: the CPU's emulator and its RAM are freed at once (the disk
+        is the caller's and stays). Nothing may run on it afterwards."""
+        self.cpu.close()

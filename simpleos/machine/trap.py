@@ -32,7 +32,7 @@ VECTORS = {
     18: ("#MC", "machine check"),
     19: ("#XM", "SIMD floating-point exception"),
 }
-DIVIDE_ERROR, BREAKPOINT, INVALID_OPCODE, GENERAL_PROTECTION, PAGE_FAULT = 0, 3, 6, 13, 14
+DIVIDE_ERROR, DEBUG, BREAKPOINT, INVALID_OPCODE, GENERAL_PROTECTION, PAGE_FAULT = 0, 1, 3, 6, 13, 14
 MACHINE_CHECK = 18
 
 # RFLAGS bits a trap frame carries (Intel SDM vol. 1, 3.4.3).
@@ -51,6 +51,13 @@ def vector_name(vector: int) -> str:
 def vector_description(vector: int) -> str:
     """'page fault' for 14."""
     return VECTORS.get(vector, ("", "software interrupt"))[1]
+
+
+def describe_selector_error(code: int) -> str:
+    """A #GP/#TS/#NP/#SS error code in words: 'IDT entry 14' (Intel SDM vol. 3, 6.13)."""
+    where = "IDT entry" if code & 2 else ("LDT selector" if code & 4 else "GDT selector")
+    index = code >> 3
+    return f"{where} {index}" + (" (external)" if code & 1 else "")
 
 
 def describe_error_code(code: int) -> str:
@@ -99,6 +106,8 @@ class Trap:
             text += f" <{symbol}>"
         if self.address is not None:
             text += f" addr {self.address:#x}"
-        if self.error_code is not None:
+        if self.error_code is not None and self.vector == PAGE_FAULT:
             text += f" err {self.error_code:#x} [{describe_error_code(self.error_code)}]"
+        elif self.error_code:
+            text += f" err {self.error_code:#x} [{describe_selector_error(self.error_code)}]"
         return text

@@ -428,9 +428,9 @@ fault:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="unicorn 2.1.4 does not enforce IOPL for in/out at CPL 3 "
-                   "(docs/unicorn-notes.md); the machine layer does not emulate the check yet")
 def test_port_io_at_ring_3_is_a_general_protection_fault(run_fact):
+    """unicorn performs in/out at CPL 3; the machine raises #GP(0) as real hardware does
+    (machine/emulate.py, docs/unicorn-notes.md)."""
     run = run_fact("portio", PORT_IO)
     assert_killed_by(run, 13, "#GP", run.symbols["fault"], None)
 

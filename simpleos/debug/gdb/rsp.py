@@ -5,7 +5,7 @@ frames with a two-digit checksum, `+`/`-` acknowledgements, the Ctrl-C
 byte (0x03), `}`-escapes of binary data, and the hex numbers packets carry.
 PacketReader turns whatever bytes arrive into events and never raises, so
 garbage from a hostile peer cannot take the server down. This module does
-not know what a packet means (gdbstub.py does) and never touches a target.
+not know what a packet means (packets.py does) and never touches a target.
 """
 from __future__ import annotations
 
