@@ -22,7 +22,9 @@ from pathlib import Path
 from keystone import KS_ARCH_X86, KS_MODE_64, Ks, KsError
 
 from .errors import BadInput
+from .hostfiles import read_text_file
 
+MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
 _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
@@ -197,19 +199,17 @@ def _reason(error: KsError) -> str:
     return re.sub(r"\s*\(KS_ERR_\w+\)", "", str(error)).strip().lower()
 
 
-def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0) -> tuple[str, list[str]]:
+def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
+                _roots: list[Path] | None = None) -> tuple[str, list[str]]:
     """Read a source file, replacing each `.include "file"` line by that file's text.
-    Included files are looked up next to the including file, then in `search`.
-    Returns the text and, per line, where it came from ('lib.asm:12')."""
+    Included files are looked up next to the including file, then in `search`, and
+    must lie in the program's own folder or in a `search` folder (the shipped
+    userland): a source cannot pull in other files of the host. Returns the text
+    and, per line, where it came from ('lib.asm:12')."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise BadInput(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a directory, not an assembly source") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path}: {error}") from None
+    text = read_text_file(path, MAX_SOURCE_BYTES, "assembly source")
+    if _roots is None:
+        _roots = [path.resolve().parent] + [Path(folder).resolve() for folder in search]
     if _depth > 8:
         raise AssemblyError(f"{path.name}: .include nested too deeply")
     lines: list[str] = []
@@ -220,14 +220,24 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0) -> t
             lines.append(line)
             origins.append(f"{path.name}:{number}")
             continue
-        candidates = [path.parent / match.group(1)] + [Path(d) / match.group(1) for d in search]
-        found = next((c for c in candidates if c.is_file()), None)
+        name = match.group(1)
+        candidates = [path.parent / name] + [Path(d) / name for d in search]
+        found = next((c for c in candidates if c.is_file() and _inside(c, _roots)), None)
         if found is None:
-            raise AssemblyError(f"{path.name}:{number}: cannot find include file: {match.group(1)}")
-        included, included_origins = read_source(found, search, _depth + 1)
+            if any(c.exists() for c in candidates):
+                raise AssemblyError(f"{path.name}:{number}: cannot include {name!r}: only files in the "
+                                    f"program's folder or the shipped userland can be included")
+            raise AssemblyError(f"{path.name}:{number}: cannot find include file: {name}")
+        included, included_origins = read_source(found, search, _depth + 1, _roots)
         lines.extend(included.splitlines())
         origins.extend(included_origins)
     return "\n".join(lines), origins
+
+
+def _inside(candidate: Path, roots: list[Path]) -> bool:
+    """Is `candidate` (symlinks resolved) inside one of the folders `roots`?"""
+    resolved = candidate.resolve()
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def assemble_file(path: str | Path, base: int, defines: dict[str, int] | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import BadInput
+from ..hostfiles import read_regular_file
 from .format import (ACTION_DENY, ACTION_NAMES, ACTION_NOTIFY, FORMAT_VERSION, HEADER_SIZE, KIND_INT_EQUALS,
                      KIND_NAMES, KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_WILDCARD, MAGIC, ChannelFile,
                      ChannelFormatError, Criterion, Instance, parse, serialize)
@@ -22,17 +22,13 @@ from .templates import (FIELDS_DECLARED, INPUTS_SUPPLIED, IPC, IPC_FIELDS_DECLAR
 from .validate import abi_validate, template_validate
 
 
+MAX_CHANNEL_FILE_BYTES = 1 << 20     # the sensor's whole content area is 64 KiB
+
+
 def read_host_file(path: str | Path) -> bytes:
-    """The bytes of a regular file on the host; BadInput with a one-line reason if it cannot be read."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInput(f"no such file: {path}")
-    if not path.is_file():
-        raise BadInput(f"not a regular file: {path}")
-    try:
-        return path.read_bytes()
-    except OSError as problem:
-        raise BadInput(f"cannot read {path}: {problem.strerror or problem}") from None
+    """The bytes of a channel file on the host (a regular file, at most 1 MiB); BadInput
+    with a one-line reason if it cannot be read."""
+    return read_regular_file(path, MAX_CHANNEL_FILE_BYTES, "channel file")
 
 
 def load_channel_file(path: str | Path) -> ChannelFile:

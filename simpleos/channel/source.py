@@ -31,6 +31,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from ..errors import BadInput
+from ..hostfiles import read_text_file
 from .format import ACTION_NAMES, ChannelFile, Criterion, Instance
 from .templates import TemplateType, describe_known_types, template_type, template_type_named
 
@@ -38,6 +39,7 @@ HEADER_KEYS = ("channel", "template_type", "content_version", "field_count", "in
 INSTANCE_KEYS = ("id", "action", "criterion")
 CRITERION_KEYS = ("field", "kind", "value")
 SOURCE_KINDS = ("equals", "prefix", "int", "wildcard")
+MAX_SOURCE_BYTES = 1 << 20
 U64_MAX = (1 << 64) - 1
 
 
@@ -49,11 +51,9 @@ def load_source(path: str | Path) -> ChannelFile:
     """Read and build a TOML source file; unreadable or bad sources raise ChannelSourceError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as bad:
-        raise ChannelSourceError(f"{path}: not UTF-8 text ({bad.reason} at byte {bad.start})") from None
-    except OSError as missing:
-        raise ChannelSourceError(f"cannot read {path}: {missing.strerror or missing}") from None
+        text = read_text_file(path, MAX_SOURCE_BYTES, "channel file source")
+    except BadInput as reason:
+        raise ChannelSourceError(str(reason)) from None
     return build_source(text, origin=str(path))
 
 

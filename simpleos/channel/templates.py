@@ -119,6 +119,10 @@ TEMPLATE_TYPES: dict[int, TemplateType] = {t.number: t for t in (PROCESS, IPC)}
 
 TEMPLATE_PROCESS = PROCESS.number
 TEMPLATE_IPC = IPC.number
+
+# The channels this sensor knows, and the template type each one carries:
+# 291 named pipes (the July 2024 channel), 292 process starts.
+CHANNEL_TEMPLATES: dict[int, int] = {291: TEMPLATE_IPC, 292: TEMPLATE_PROCESS}
 INPUTS_SUPPLIED: dict[int, int] = {t.number: t.inputs_supplied for t in TEMPLATE_TYPES.values()}
 FIELDS_DECLARED: dict[int, int] = {t.number: t.fields_declared for t in TEMPLATE_TYPES.values()}
 PROCESS_INPUTS_SUPPLIED = PROCESS.inputs_supplied

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from .format import (ACTION_NAMES, FORMAT_VERSION, INTEGER_LENGTH, KIND_INT_EQUALS, KIND_NAMES, KIND_WILDCARD,
                      STRING_KINDS, ChannelFile, Criterion, Instance)
-from .templates import TemplateType, describe_known_types, template_type
+from .names import channel_from_name
+from .templates import CHANNEL_TEMPLATES, TemplateType, describe_known_types, template_type
 
 
-def template_validate(cf: ChannelFile) -> list[str]:
-    """Problems of cf against its template type definition (header, counts, kinds)."""
-    problems = _header_problems(cf)
+def template_validate(cf: ChannelFile, name: str | None = None) -> list[str]:
+    """Problems of cf against its template type definition (header, counts, kinds), and,
+    given the file `name`, against the channel and template type the name promises."""
+    problems = name_problems(name, cf) if name is not None else []
+    problems += _header_problems(cf)
     ttype = template_type(cf.template_type)
     for instance in cf.instances:
         problems += _instance_problems(instance, cf.field_count, ttype)
     return problems
 
 
-def abi_validate(cf: ChannelFile) -> list[str]:
+def abi_validate(cf: ChannelFile, name: str | None = None) -> list[str]:
     """Template problems plus every criterion that would read an input the sensor does not supply."""
-    problems = template_validate(cf)
+    problems = template_validate(cf, name)
     ttype = template_type(cf.template_type)
     if ttype is None:
         return problems  # already reported as unknown: there is no ABI to check against
@@ -34,6 +37,23 @@ def abi_validate(cf: ChannelFile) -> list[str]:
             if not criterion.is_wildcard and index >= ttype.inputs_supplied:
                 problems.append(f"instance {instance.instance_id}: criterion on field {index + 1} (index {index}) "
                                 f"reads input #{index + 1} but the sensor supplies {ttype.inputs_supplied} inputs")
+    return problems
+
+
+def name_problems(name: str, cf: ChannelFile) -> list[str]:
+    """Contradictions between a file's name (C-<channel>-...) and its header: another channel,
+    or a template type that the named channel does not carry."""
+    named = channel_from_name(name)
+    if named is None:
+        return []
+    problems = []
+    if named != cf.channel:
+        problems.append(f"the file name says channel {named} but the header says channel {cf.channel}")
+    expected = CHANNEL_TEMPLATES.get(named)
+    if expected is not None and cf.template_type != expected:
+        have = template_type(cf.template_type)
+        problems.append(f"channel {named} carries {template_type(expected).name} rules (template type {expected}), "
+                        f"but the header says {have.name if have else 'unknown'} (template type {cf.template_type})")
     return problems
 
 

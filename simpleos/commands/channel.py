@@ -63,7 +63,8 @@ def run_show(args) -> int:
 def run_validate(args) -> int:
     """Validate FILE; print "valid (...)" or each problem on its own stderr line."""
     cf = load_channel_file(args.file)
-    problems = abi_validate(cf) if args.abi else template_validate(cf)
+    name = Path(args.file).name
+    problems = abi_validate(cf, name) if args.abi else template_validate(cf, name)
     if problems:
         for problem in problems:
             print(f"simpleos: {args.file}: {problem}", file=sys.stderr)

@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 
 from ..errors import BadInput
+from ..hostfiles import read_text_file
 from ..system import BootOptions
 from .common import add_boot_options
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+MAX_SCRIPT_BYTES = 1 << 20
 _NOT_FOR_DEBUG = {"json": "--json", "safe_mode": "--safe-mode", "exec_commands": "--exec", "auto_repair": "--auto-repair"}
 
 
@@ -81,12 +83,9 @@ def main(args) -> int:
 
 def _read_script(path: str) -> list[str]:
     """The lines of a --script file (BadInput with one line if unreadable)."""
-    try:
-        return Path(path).read_text().splitlines()
-    except FileNotFoundError:
-        raise BadInput(f"no such script: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read script {path}: {error}") from None
+    if not Path(path).exists():
+        raise BadInput(f"no such script: {path}")
+    return read_text_file(path, MAX_SCRIPT_BYTES, "debugger script").splitlines()
 
 
 def _gdb_server():

@@ -17,10 +17,13 @@ from ..errors import BadInput
 from ..kernel.bugcheck import PAGE_FAULT_IN_NONPAGED_AREA, STOP_NAMES
 from ..machine import decode
 from ..machine.trap import PAGE_FAULT, Trap, describe_error_code
+from ..hostfiles import read_regular_file
+from .dumpschema import check
 from .dumpsymbols import DumpSymbols
 from .explain import access_of, consequence, describe_access, describe_input_read, sensor_input_read
 
 DUMP_FORMAT = "simpleos-crashdump-1"
+MAX_DUMP_BYTES = 16 << 20        # a dump is kilobytes; refuse to read a huge file
 STARS = "*" * 79
 
 STOP_TEXT = {
@@ -53,38 +56,21 @@ FIXES = [
 def load_dump(path: str | Path) -> dict:
     """The dump at `path` (BadInput with one line if it is missing or not a SimpleOS dump)."""
     path = Path(path)
+    if not path.exists():
+        raise BadInput(f"no such dump: {path}")
+    raw = read_regular_file(path, MAX_DUMP_BYTES, "crash dump")
     try:
-        dump = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BadInput(f"no such dump: {path}") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a directory, not a crash dump") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path}: {error}") from None
+        dump = json.loads(raw)
+    except RecursionError:
+        raise BadInput(f"{path} is not a crash dump (its JSON is nested too deeply)") from None
     except ValueError:
         raise BadInput(f"{path} is not a crash dump (not JSON)") from None
     if not isinstance(dump, dict) or dump.get("format") != DUMP_FORMAT:
         raise BadInput(f"{path} is not a SimpleOS crash dump (expected format {DUMP_FORMAT})")
-    try:
-        _check(dump)
-    except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise BadInput(f"{path}: malformed crash dump ({type(error).__name__}: {error})") from None
+    problem = check(dump)
+    if problem:
+        raise BadInput(f"{path}: malformed crash dump: {problem}")
     return dump
-
-
-def _check(dump: dict) -> None:
-    """Fail on a dump that lacks what the report needs."""
-    bugcheck = dump["bugcheck"]
-    int(bugcheck["code"]), int(bugcheck["rip"])
-    if len(bugcheck["parameters"]) != 4:
-        raise ValueError("a bugcheck has 4 parameters")
-    for name in ("rip", "rsp"):
-        int(dump["registers"][name])
-    for module in dump["modules"]:
-        int(module["base"]), int(module["size"]), module["name"]
-    for entry in dump["stack"]:
-        int(entry["address"])
-    bytes.fromhex(dump.get("instruction_bytes") or "")
 
 
 def _h(value: int) -> str:

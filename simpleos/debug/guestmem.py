@@ -9,7 +9,7 @@ It must not change page tables or run code.
 """
 from __future__ import annotations
 
-from ..machine.layout import PAGE_SIZE
+from ..machine.layout import PAGE_SIZE, is_canonical
 
 
 def _pieces(space, address: int, length: int):
@@ -17,9 +17,12 @@ def _pieces(space, address: int, length: int):
     position, end = address, address + length
     while position < end:
         size = min(end, (position | (PAGE_SIZE - 1)) + 1) - position
-        walk = space.walk(position & ((1 << 64) - 1))
+        at = position & ((1 << 64) - 1)
+        if not is_canonical(at):
+            raise MemoryError(f"cannot access memory at {at:#x} (not a canonical address)")
+        walk = space.walk(at)
         if not walk.present:
-            raise MemoryError(f"cannot access memory at {position & ((1 << 64) - 1):#x} (not mapped)")
+            raise MemoryError(f"cannot access memory at {at:#x} (not mapped)")
         yield position, walk.physical, size, walk
         position += size
 

@@ -27,6 +27,7 @@ from ..isolation import model_named
 from ..kernel.bugcheck import Bugcheck
 from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
 from ..machine import decode
+from ..machine.layout import is_canonical
 from ..system import BootOptions
 from . import stops
 from .guestmem import read_virtual, write_virtual
@@ -136,6 +137,8 @@ class DebugTarget(TimeTravel):
         name = name.lower()
         if name not in REGISTER_NAMES and name != "rflags":
             raise DebugError(f"no register {name!r}")
+        if name == "rip" and not is_canonical(value & ((1 << 64) - 1)):
+            raise DebugError(f"rip {value:#x} is not a canonical address")
         self._apply(Edit(self.position, "register", name, value & ((1 << 64) - 1)))
 
     def read_memory(self, address: int, length: int) -> bytes:
@@ -178,6 +181,8 @@ class DebugTarget(TimeTravel):
         """Stop before the instruction at `address`: in any address space, or, with
         `process` (a process name such as 'beacon'), only when that process runs it --
         user programs all start at the same addresses."""
+        if not is_canonical(address):
+            raise MemoryError(f"cannot set a breakpoint at {address:#x} (not a canonical address)")
         self.breakpoints.add(address)
         if process is None:
             self.breakpoint_processes.pop(address, None)

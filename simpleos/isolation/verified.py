@@ -24,6 +24,6 @@ class Verified(IsolationModel):
     def admit(self, content: ContentFile) -> list[str]:
         """ABI validation: every problem the validator finds, or 'malformed: ...'."""
         try:
-            return abi_validate(parse(content.data))
+            return abi_validate(parse(content.data), content.name)
         except ChannelFormatError as reason:
             return [f"malformed: {reason}"]

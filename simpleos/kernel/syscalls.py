@@ -194,14 +194,21 @@ def sys_waitpid(k, p, pid, *_):
         for child in children:
             if child.state == ZOMBIE:
                 child.reaped = True
-                if child.exit_code is not None:
-                    return child.exit_code
-                return 128 + (child.trap.vector if child.trap else 9)
+                return wait_status(child)
         return None
     result = ready()
     if result is None:
         raise Block(ready)
     return result
+
+
+def wait_status(child) -> int:
+    """What waitpid reports for a child that ended: its exit code (0..255), or 128 plus
+    what killed it -- the trap vector (0..31 at ring 3), 9 for a kill without a trap.
+    Always one byte, as a Unix wait status."""
+    if child.exit_code is not None:
+        return child.exit_code & 0xFF
+    return min(128 + (child.trap.vector if child.trap else 9), 255)
 
 
 def sys_boot_complete(k, p, *_):

@@ -40,3 +40,9 @@ def phys_to_virt(phys: int) -> int:
 def is_user_address(addr: int) -> bool:
     """True for addresses in the lower (user) half."""
     return 0 <= addr < USER_SPACE_END
+
+
+def is_canonical(addr: int) -> bool:
+    """True for 48-bit canonical addresses: bits 63..47 all equal (the lower half, or the
+    upper half from 0xffff800000000000). Anything else faults (#GP) before any page walk."""
+    return 0 <= addr < USER_SPACE_END or 0xFFFF800000000000 <= addr <= 0xFFFFFFFFFFFFFFFF

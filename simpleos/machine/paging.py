@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .layout import HUGE_PAGE_SIZE, PAGE_SIZE
+from .layout import HUGE_PAGE_SIZE, PAGE_SIZE, is_canonical
 from .memory import PhysicalMemory
 
 PRESENT = 1 << 0
@@ -139,8 +139,11 @@ class AddressSpace:
         return entry & ADDRESS_MASK if entry & PRESENT else None
 
     def walk(self, virtual: int) -> PageWalk:
-        """Walk the tables like the MMU; report each level and the combined rights."""
+        """Walk the tables like the MMU; report each level and the combined rights.
+        A non-canonical address is never mapped (the CPU raises #GP before any walk)."""
         walk = PageWalk(virtual=virtual)
+        if not is_canonical(virtual):
+            return walk
         table = self.root
         user = writable = executable = True
         for depth, shift in enumerate(_LEVEL_SHIFTS):

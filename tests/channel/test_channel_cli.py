@@ -57,8 +57,8 @@ def test_zeros_file_is_bad_input(capsys, command):
 @pytest.mark.parametrize("argv, reason", [
     (["channel", "show", "/nonexistent/C-00000291-x.sys"], "no such file: /nonexistent/C-00000291-x.sys"),
     (["channel", "validate", "/nonexistent/C-00000291-x.sys", "--abi"], "no such file: /nonexistent/C-00000291-x.sys"),
-    (["channel", "build", "/nonexistent/src.toml", "-o", "/tmp/never.sys"], "cannot read /nonexistent/src.toml"),
-    (["channel", "show", "."], "not a regular file: ."),
+    (["channel", "build", "/nonexistent/src.toml", "-o", "/tmp/never.sys"], "no such file: /nonexistent/src.toml"),
+    (["channel", "show", "."], "not a regular file: . (a directory)"),
 ])
 def test_missing_files_are_one_line_bad_input(capsys, argv, reason):
     code, out, err = run(capsys, *argv)

@@ -2,7 +2,7 @@
 import pytest
 
 from simpleos.cli import main
-from simpleos.home import disk_image_path, machine_dir, open_disk
+from simpleos.home import create_disk, disk_image_path, machine_dir, open_disk
 from simpleos.machine.blockdev import BLOCK_SIZE, DEFAULT_BLOCK_COUNT, BlockDevice
 from cliutil import run_cli as run
 
@@ -108,11 +108,21 @@ def test_a_damaged_disk_image_is_reported_not_traced(capsys, machine):
 
 
 def test_disk_full_push_is_refused_and_the_disk_is_unchanged(capsys, tmp_path, machine, channel_file):
+    create_disk(machine_dir(machine), block_count=64).close()      # a 256 KiB disk
+    main(["push", str(channel_file), "--machine", machine])
+    big = tmp_path / "C-00000291-big.sys"
+    big.write_bytes(bytes(80 * BLOCK_SIZE))                           # fits the 1 MiB cap, not the disk
+    capsys.readouterr()
+    assert_one_line_error(*run(capsys, "push", str(big), "--machine", machine), "disk full")
+    assert run(capsys, "disk", "ls", "/drivers/sensor", "--machine", machine) == (0, f"{GOOD}  260\n", "")
+
+
+def test_a_file_too_large_for_a_channel_file_is_refused_before_the_disk(capsys, tmp_path, machine, channel_file):
     main(["push", str(channel_file), "--machine", machine])
     huge = tmp_path / "C-00000291-huge.sys"
     huge.write_bytes(bytes(DEFAULT_BLOCK_COUNT * BLOCK_SIZE))
     capsys.readouterr()
-    assert_one_line_error(*run(capsys, "push", str(huge), "--machine", machine), "disk full")
+    assert_one_line_error(*run(capsys, "push", str(huge), "--machine", machine), "too large for a channel file")
     assert run(capsys, "disk", "ls", "/drivers/sensor", "--machine", machine) == (0, f"{GOOD}  260\n", "")
 
 

@@ -239,9 +239,11 @@ class Client:
 
 
 class Server:
-    """serve() in a thread on a free port."""
+    """serve() in a thread on a free port. By default it returns as soon as its gdb leaves
+    (linger=0); pass linger=N to let gdb attach again within N seconds."""
 
     def __init__(self, target, **options) -> None:
+        options.setdefault("linger", 0)
         self.target = target
         self.outcome: list = []
         self.failure: list = []
