@@ -2,27 +2,26 @@
 only exist in a checkout: drivers/, channel_files/, userland/ and the kernel's .asm."""
 import sys
 from fnmatch import fnmatch
-from pathlib import Path
+from paths import REPO
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA_SUFFIXES = {".asm", ".sys", ".toml"}
 
 
 def test_every_guest_source_and_sample_is_package_data():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
     mapping = config["package-dir"]
     patterns = config["package-data"]
     missing = []
     for package, folder in mapping.items():
-        for path in (ROOT / folder).rglob("*"):
+        for path in (REPO / folder).rglob("*"):
             if path.suffix not in DATA_SUFFIXES or "__pycache__" in path.parts:
                 continue
-            relative = path.relative_to(ROOT / folder)
+            relative = path.relative_to(REPO / folder)
             owner, inner = package, relative
             # a file in a subfolder that is itself a mapped package belongs to that package
             if relative.parts[0] in ("kernel",) and package == "simpleos":
@@ -40,7 +39,7 @@ def test_a_machine_boots_from_the_built_wheel(tmp_path):
 
     wheels = tmp_path / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                            "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+                            "-w", str(wheels), str(REPO)], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = wheels.glob("simpleos-*.whl")
     unpacked = tmp_path / "site"

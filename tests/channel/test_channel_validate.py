@@ -1,14 +1,12 @@
 """The two validators: CF291's bad file passes the template check and fails the ABI check."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from simpleos.channel import (IPC, ChannelFile, Criterion, Instance, abi_validate, load_channel_file,
                               template_validate)
-
-SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
+from paths import CHANNEL_FILES
 
 
 def ipc_file(*instances: Instance, field_count: int = 21) -> ChannelFile:
@@ -22,17 +20,17 @@ def criteria(**by_index) -> tuple[Criterion, ...]:
 
 
 def test_good_file_passes_both():
-    cf = load_channel_file(SAMPLES / "C-00000291-good.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000291-good.sys")
     assert template_validate(cf) == [] and abi_validate(cf) == []
 
 
 def test_process_file_passes_both():
-    cf = load_channel_file(SAMPLES / "C-00000292-process.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000292-process.sys")
     assert template_validate(cf) == [] and abi_validate(cf) == []
 
 
 def test_bad_file_passes_template_and_fails_abi():
-    cf = load_channel_file(SAMPLES / "C-00000291-bad.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000291-bad.sys")
     assert template_validate(cf) == []
     assert abi_validate(cf) == ["instance 291003: criterion on field 21 (index 20) reads input #21 "
                                 "but the sensor supplies 20 inputs"]

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from simpleos.cli import main
 from simpleos.resources import channel_files_dir
+from paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 BAD_FILE = str(channel_files_dir() / "C-00000291-bad.sys")
 
 

@@ -22,7 +22,7 @@ import pytest
 from simpleos.debug.gdb import write_symbols
 from simpleos.debug.gdb.target_description import REGISTERS
 from simpleos.resources import channel_files_dir
-from simpleos.system import BootOptions, boot
+from simpleos.system import BootOptions
 
 from test_gdb_protocol import CODE, DATA, END, FAULT_AT, SPIN_AT, FakeTarget, Server
 
@@ -63,15 +63,12 @@ def symbol_after(symbols: dict[str, int], address: int) -> int:
 
 
 @pytest.fixture
-def crash_reference(tmp_path):
+def crash_reference(tmp_path, boot_machine):
     """A normal boot with the bad channel file: the bugcheck gdb must reproduce."""
-    session = boot(tmp_path / "reference", fresh=True, channels=[BAD], max_boots=1)
-    try:
-        bugcheck = session.boots[-1].bugcheck
-        assert bugcheck is not None and bugcheck.module == "sensor.sys"
-        return bugcheck
-    finally:
-        session.close()
+    session = boot_machine(tmp_path / "reference", fresh=True, channels=[BAD], max_boots=1)
+    bugcheck = session.boots[-1].bugcheck
+    assert bugcheck is not None and bugcheck.module == "sensor.sys"
+    return bugcheck
 
 
 def debug_target(tmp_path):

@@ -10,19 +10,12 @@ GOOD = "C-00000291-00000000-00000032.sys"
 
 
 @pytest.fixture
-def machine(tmp_path):
-    """A machine directory, as a --machine argument."""
-    return str(tmp_path / "machine")
-
-
-@pytest.fixture
 def channel_file(tmp_path):
     """A host channel file to push."""
     path = tmp_path / "host" / GOOD
     path.parent.mkdir()
     path.write_bytes(b"\xaa\xaa\xaa\xaa" + bytes(range(256)))
     return path
-
 
 
 def assert_one_line_error(code, out, err, reason):

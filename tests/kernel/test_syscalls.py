@@ -1,6 +1,6 @@
 """System calls, exercised by small ring-3 programs run with `simpleos run` (run_program).
 
-ABI (ARCHITECTURE.md, docs/syscalls.md): `syscall`, number in rax, arguments in rdi, rsi, rdx,
+ABI (docs/syscalls.md): `syscall`, number in rax, arguments in rdi, rsi, rdx,
 r10, r8, r9, result in rax, errors as negative errno. Most programs below report what they got
 through their exit code: either exit(-rax) (so an error shows as its errno) or a check in asm
 that exits 42 when everything was as expected and a distinct small code at the first surprise.
@@ -17,19 +17,22 @@ from simpleos.kernel.loader import USER_DEFINES
 from simpleos.kernel.proc import BLOCKED, EXITED, ZOMBIE
 from simpleos.kernel.syscalls import SYSCALL_NUMBERS
 from simpleos.machine.clock import CYCLES_PER_SECOND
-from simpleos.system import run_program
 
 ALL_GOOD = 42
 
 
-def run_asm(tmp_path, name: str, source: str, seed: int = 0, machine: str = "machine"):
-    """Run `source` as NAME.asm after a boot; (session, result, process). Close the session!"""
-    program = tmp_path / f"{name}.asm"
-    program.write_text(source)
-    session, result = run_program(str(program), tmp_path / machine, seed=seed)
-    [process] = [p for p in session.kernel.processes.values() if p.name == name]
-    assert result.kernel == "up"
-    return session, result, process
+@pytest.fixture
+def run_asm(tmp_path, run_machine_program):
+    """run_asm(NAME, SOURCE, seed=0, machine="machine"): run `source` as NAME.asm after a
+    boot; (session, result, process). The session is closed when the test ends."""
+    def run_asm(name: str, source: str, seed: int = 0, machine: str = "machine"):
+        program = tmp_path / f"{name}.asm"
+        program.write_text(source)
+        session, result = run_machine_program(str(program), tmp_path / machine, seed=seed)
+        [process] = [p for p in session.kernel.processes.values() if p.name == name]
+        assert result.kernel == "up"
+        return session, result, process
+    return run_asm
 
 
 def errno_program(setup: str, data: str = "") -> str:
@@ -47,14 +50,14 @@ _start:
 """
 
 
-def exit_code_of(tmp_path, name: str, source: str) -> int:
-    """Run a program that must exit normally; its exit code."""
-    session, result, _ = run_asm(tmp_path, name, source)
-    try:
+@pytest.fixture
+def exit_code_of(run_asm):
+    """exit_code_of(NAME, SOURCE): run a program that must exit normally; its exit code."""
+    def exit_code_of(name: str, source: str) -> int:
+        session, result, _ = run_asm(name, source)
         assert (result.fate, result.trap) == ("exited", None), session.machine.console.transcript()
         return result.exit_code
-    finally:
-        session.close()
+    return exit_code_of
 
 
 def started_at(session, name: str) -> int:
@@ -78,15 +81,12 @@ _start:
 """
 
 
-def test_getpid_returns_the_pid_the_kernel_gave(tmp_path):
-    session, result, process = run_asm(tmp_path, "whoami", GETPID)
-    try:
-        assert result.fate == "exited"
-        assert result.exit_code == process.pid
-        assert f"run: started whoami as pid {process.pid} (ring 3)" in session.machine.console.transcript()
-        assert process.pid not in (p.pid for p in session.kernel.processes.values() if p is not process)
-    finally:
-        session.close()
+def test_getpid_returns_the_pid_the_kernel_gave(run_asm):
+    session, result, process = run_asm("whoami", GETPID)
+    assert result.fate == "exited"
+    assert result.exit_code == process.pid
+    assert f"run: started whoami as pid {process.pid} (ring 3)" in session.machine.console.transcript()
+    assert process.pid not in (p.pid for p in session.kernel.processes.values() if p is not process)
 
 
 # --- nanosleep: virtual time ------------------------------------------------------------------------
@@ -100,38 +100,34 @@ def sleep_program(seconds: int, nanoseconds: int) -> str:
 request: .quad {seconds}, {nanoseconds}   ; {{ seconds, nanoseconds }}""")
 
 
-def test_nanosleep_advances_virtual_time_without_using_the_cpu(tmp_path):
-    session, result, process = run_asm(tmp_path, "sleeper", sleep_program(1, 500_000_000))
-    try:
-        assert (result.fate, result.exit_code) == ("exited", 0)
-        start, end = started_at(session, "sleeper"), session.kernel.clock.cycles
-        assert end - start >= 1_500_000_000, "slept at least 1.5 s of virtual time"
-        assert end - start < 1_500_000_000 + 1_000_000, "and not much more (the machine was idle)"
-        assert process.instructions < 100, "sleeping is not spinning"
-    finally:
-        session.close()
+def test_nanosleep_advances_virtual_time_without_using_the_cpu(run_asm):
+    session, result, process = run_asm("sleeper", sleep_program(1, 500_000_000))
+    assert (result.fate, result.exit_code) == ("exited", 0)
+    start, end = started_at(session, "sleeper"), session.kernel.clock.cycles
+    assert end - start >= 1_500_000_000, "slept at least 1.5 s of virtual time"
+    assert end - start < 1_500_000_000 + 1_000_000, "and not much more (the machine was idle)"
+    assert process.instructions < 100, "sleeping is not spinning"
 
 
-def test_nanosleep_is_deterministic(tmp_path):
+def test_nanosleep_is_deterministic(run_asm):
     ends = []
     for machine in ("a", "b"):
-        session, result, _ = run_asm(tmp_path, "sleeper", sleep_program(0, 250_000), machine=machine)
+        session, result, _ = run_asm("sleeper", sleep_program(0, 250_000), machine=machine)
         ends.append((session.kernel.clock.cycles, session.machine.console.transcript()))
-        session.close()
     assert ends[0] == ends[1]
 
 
 @pytest.mark.parametrize("seconds, nanoseconds", [(0, 1_000_000_000), (-1, 0), (0, -1)])
-def test_nanosleep_rejects_a_malformed_timespec(tmp_path, seconds, nanoseconds):
-    assert exit_code_of(tmp_path, "badsleep", sleep_program(seconds, nanoseconds)) == errno.EINVAL
+def test_nanosleep_rejects_a_malformed_timespec(exit_code_of, seconds, nanoseconds):
+    assert exit_code_of("badsleep", sleep_program(seconds, nanoseconds)) == errno.EINVAL
 
 
-def test_nanosleep_with_a_kernel_pointer_is_efault(tmp_path):
+def test_nanosleep_with_a_kernel_pointer_is_efault(exit_code_of):
     source = errno_program("""
     mov rdi, 0xffff800000001000 ; a kernel address as the timespec
     xor rsi, rsi
     mov rax, SYS_NANOSLEEP""")
-    assert exit_code_of(tmp_path, "sleepfault", source) == errno.EFAULT
+    assert exit_code_of("sleepfault", source) == errno.EFAULT
 
 
 # --- getrandom: seeded, deterministic ---------------------------------------------------------------
@@ -180,54 +176,52 @@ buffer: .space 16
 """
 
 
-def random_line(tmp_path, seed: int, machine: str) -> str:
-    session, result, _ = run_asm(tmp_path, "dice", RANDOM, seed=seed, machine=machine)
-    try:
-        assert (result.fate, result.exit_code) == ("exited", 0)
-        lines = [line for line in session.machine.console.lines if line.startswith("random ")]
-        assert len(lines) == 1
-        assert re.fullmatch(r"random [0-9a-f]{32}", lines[0])
-        return lines[0]
-    finally:
-        session.close()
+def random_line(run_asm, seed: int, machine: str) -> str:
+    """The 'random <32 hex digits>' line RANDOM prints, booted with `seed`."""
+    session, result, _ = run_asm("dice", RANDOM, seed=seed, machine=machine)
+    assert (result.fate, result.exit_code) == ("exited", 0)
+    lines = [line for line in session.machine.console.lines if line.startswith("random ")]
+    assert len(lines) == 1
+    assert re.fullmatch(r"random [0-9a-f]{32}", lines[0])
+    return lines[0]
 
 
-def test_getrandom_is_deterministic_per_seed(tmp_path):
-    seed0 = random_line(tmp_path, 0, "a")
-    assert random_line(tmp_path, 0, "b") == seed0
-    seed1 = random_line(tmp_path, 1, "c")
+def test_getrandom_is_deterministic_per_seed(run_asm):
+    seed0 = random_line(run_asm, 0, "a")
+    assert random_line(run_asm, 0, "b") == seed0
+    seed1 = random_line(run_asm, 1, "c")
     assert seed1 != seed0
-    assert random_line(tmp_path, 1, "d") == seed1
+    assert random_line(run_asm, 1, "d") == seed1
     assert seed0 != "random " + "0" * 32
 
 
-def test_getrandom_into_read_only_text_is_efault(tmp_path):
+def test_getrandom_into_read_only_text_is_efault(exit_code_of):
     source = errno_program("""
     lea rdi, [rip + _start]     ; our own text: mapped, but not writable
     mov rsi, 16
     xor rdx, rdx
     mov rax, SYS_GETRANDOM""")
-    assert exit_code_of(tmp_path, "randtext", source) == errno.EFAULT
+    assert exit_code_of("randtext", source) == errno.EFAULT
 
 
 # --- spawn and waitpid ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["no_such_program", "lib", "../userland/hello", ""],
                          ids=["missing", "library", "path", "empty"])
-def test_spawn_of_a_missing_program_is_enoent(tmp_path, name):
+def test_spawn_of_a_missing_program_is_enoent(exit_code_of, name):
     source = errno_program("""
     lea rdi, [rip + program]
     xor rsi, rsi                ; no argument
     mov rax, SYS_SPAWN""", f'program: .asciz "{name}"')
-    assert exit_code_of(tmp_path, "spawner", source) == errno.ENOENT
+    assert exit_code_of("spawner", source) == errno.ENOENT
 
 
-def test_spawn_with_a_kernel_pointer_is_efault(tmp_path):
+def test_spawn_with_a_kernel_pointer_is_efault(exit_code_of):
     source = errno_program("""
     mov rdi, 0xffff800000001000
     xor rsi, rsi
     mov rax, SYS_SPAWN""")
-    assert exit_code_of(tmp_path, "spawnfault", source) == errno.EFAULT
+    assert exit_code_of("spawnfault", source) == errno.EFAULT
 
 
 SPAWN_AND_WAIT = """
@@ -274,23 +268,20 @@ hello: .asciz "hello"
 """
 
 
-def test_spawn_and_waitpid(tmp_path):
-    session, result, process = run_asm(tmp_path, "parent", SPAWN_AND_WAIT)
-    try:
-        assert (result.fate, result.exit_code) == ("exited", ALL_GOOD)
-        children = [p for p in session.kernel.processes.values() if p.parent == process.pid]
-        assert [(c.name, c.fate, c.exit_code, c.state, c.reaped) for c in children] == [
-            ("hello", EXITED, 0, ZOMBIE, True)]
-        assert session.machine.console.transcript().count("hello, world from ring 3") == 2  # boot's + ours
-    finally:
-        session.close()
+def test_spawn_and_waitpid(run_asm):
+    session, result, process = run_asm("parent", SPAWN_AND_WAIT)
+    assert (result.fate, result.exit_code) == ("exited", ALL_GOOD)
+    children = [p for p in session.kernel.processes.values() if p.parent == process.pid]
+    assert [(c.name, c.fate, c.exit_code, c.state, c.reaped) for c in children] == [
+        ("hello", EXITED, 0, ZOMBIE, True)]
+    assert session.machine.console.transcript().count("hello, world from ring 3") == 2  # boot's + ours
 
 
-def test_waitpid_for_a_process_that_is_not_a_child_is_echild(tmp_path):
+def test_waitpid_for_a_process_that_is_not_a_child_is_echild(exit_code_of):
     source = errno_program("""
     mov rdi, 1                  ; pid 1 exists, but it is not our child
     mov rax, SYS_WAITPID""")
-    assert exit_code_of(tmp_path, "orphan", source) == errno.ECHILD
+    assert exit_code_of("orphan", source) == errno.ECHILD
 
 
 # --- named pipes ----------------------------------------------------------------------------------
@@ -360,14 +351,11 @@ buffer:    .space 64
 """
 
 
-def test_pipe_create_open_write_read_in_one_process(tmp_path):
-    session, result, _ = run_asm(tmp_path, "pipes", PIPE_ROUND_TRIP)
-    try:
-        assert (result.fate, result.exit_code) == ("exited", ALL_GOOD), session.machine.console.transcript()
-        # Its ends were closed when it exited; the last close removes the name.
-        assert session.kernel.pipes.lookup("\\\\.\\pipe\\syscall-test") is None
-    finally:
-        session.close()
+def test_pipe_create_open_write_read_in_one_process(run_asm):
+    session, result, _ = run_asm("pipes", PIPE_ROUND_TRIP)
+    assert (result.fate, result.exit_code) == ("exited", ALL_GOOD), session.machine.console.transcript()
+    # Its ends were closed when it exited; the last close removes the name.
+    assert session.kernel.pipes.lookup("\\\\.\\pipe\\syscall-test") is None
 
 
 CLIENT = """
@@ -401,33 +389,30 @@ request:   .ascii "print a page!"
 """
 
 
-def test_a_pipe_carries_bytes_to_another_process(tmp_path):
-    session, result, process = run_asm(tmp_path, "client", CLIENT)
-    try:
-        assert (result.fate, result.exit_code) == ("exited", ALL_GOOD)
-        pipe = session.kernel.pipes.lookup("\\\\.\\pipe\\spoolss")
-        assert pipe is not None, "the service still owns its pipe after the client left"
-        assert pipe.buffer == b"", "the service read the 13 bytes"
-        server = session.kernel.processes[pipe.creator]
-        assert server.name == "service" and server.state == BLOCKED, "and is waiting for the next request"
-        assert pipe.ends_open == 1, "the client's end was closed at its exit"
-    finally:
-        session.close()
+def test_a_pipe_carries_bytes_to_another_process(run_asm):
+    session, result, process = run_asm("client", CLIENT)
+    assert (result.fate, result.exit_code) == ("exited", ALL_GOOD)
+    pipe = session.kernel.pipes.lookup("\\\\.\\pipe\\spoolss")
+    assert pipe is not None, "the service still owns its pipe after the client left"
+    assert pipe.buffer == b"", "the service read the 13 bytes"
+    server = session.kernel.processes[pipe.creator]
+    assert server.name == "service" and server.state == BLOCKED, "and is waiting for the next request"
+    assert pipe.ends_open == 1, "the client's end was closed at its exit"
 
 
-def test_open_of_a_missing_pipe_is_enoent(tmp_path):
+def test_open_of_a_missing_pipe_is_enoent(exit_code_of):
     source = errno_program("""
     lea rdi, [rip + pipe_name]
     xor rsi, rsi
     mov rax, SYS_OPEN""", 'pipe_name: .asciz "\\\\\\\\.\\\\pipe\\\\nobody-here"')
-    assert exit_code_of(tmp_path, "nopipe", source) == errno.ENOENT
+    assert exit_code_of("nopipe", source) == errno.ENOENT
 
 
-def test_pipe_create_without_the_pipe_prefix_is_einval(tmp_path):
+def test_pipe_create_without_the_pipe_prefix_is_einval(exit_code_of):
     source = errno_program("""
     lea rdi, [rip + pipe_name]
     mov rax, SYS_PIPE_CREATE""", 'pipe_name: .asciz "not-a-pipe"')
-    assert exit_code_of(tmp_path, "badpipe", source) == errno.EINVAL
+    assert exit_code_of("badpipe", source) == errno.EINVAL
 
 
 # --- files and descriptors -----------------------------------------------------------------------
@@ -465,13 +450,10 @@ buffer: .space 64
 """
 
 
-def test_open_and_read_a_file_of_the_disk(tmp_path):
-    session, result, _ = run_asm(tmp_path, "cathost", CAT_HOSTNAME)
-    try:
-        assert (result.fate, result.exit_code) == ("exited", 0)
-        assert "simpleos" in session.machine.console.lines
-    finally:
-        session.close()
+def test_open_and_read_a_file_of_the_disk(run_asm):
+    session, result, _ = run_asm("cathost", CAT_HOSTNAME)
+    assert (result.fate, result.exit_code) == ("exited", 0)
+    assert "simpleos" in session.machine.console.lines
 
 
 @pytest.mark.parametrize("setup, expected", [
@@ -480,32 +462,32 @@ def test_open_and_read_a_file_of_the_disk(tmp_path):
     ("    xor rdi, rdi\n    lea rsi, [rsp - 64]\n    mov rdx, 16\n    mov rax, SYS_READ", 0),
     ("    lea rdi, [rip + _start]\n    xor rsi, rsi\n    mov rax, SYS_OPEN", errno.ENOENT),
 ], ids=["write-bad-fd", "close-bad-fd", "read-stdin-eof", "open-missing-file"])
-def test_descriptor_errors(tmp_path, setup, expected):
-    assert exit_code_of(tmp_path, "fds", errno_program(setup)) == expected
+def test_descriptor_errors(exit_code_of, setup, expected):
+    assert exit_code_of("fds", errno_program(setup)) == expected
 
 
 # --- numbers that are not system calls -------------------------------------------------------------
 
 @pytest.mark.parametrize("number", [9999, 504, 0x7FFFFFFFFFFFFFFF, -1])
-def test_an_unknown_system_call_is_enosys(tmp_path, number):
+def test_an_unknown_system_call_is_enosys(exit_code_of, number):
     assert number not in SYSCALL_NUMBERS.values()
     source = errno_program(f"    mov rax, {number}")
-    assert exit_code_of(tmp_path, "nosys", source) == errno.ENOSYS
+    assert exit_code_of("nosys", source) == errno.ENOSYS
 
 
 @pytest.mark.parametrize("name", sorted(n for n in SYSCALL_NUMBERS if n.startswith("sensor_")))
-def test_a_user_process_may_not_call_the_sensors_kernel_api(tmp_path, name):
+def test_a_user_process_may_not_call_the_sensors_kernel_api(exit_code_of, name):
     """The sensor's own calls (its kapi imports) answer only the loaded sensor driver."""
     source = errno_program(f"""
     xor rdi, rdi
     xor rsi, rsi
     xor rdx, rdx
     mov rax, {SYSCALL_NUMBERS[name]}""")
-    code = exit_code_of(tmp_path, "impostor", source)
+    code = exit_code_of("impostor", source)
     assert code in (getattr(errno, "EPERM", 1), errno.ENOSYS)
 
 
-def test_a_fork_bomb_is_contained(tmp_path):
+def test_a_fork_bomb_is_contained(run_asm):
     """Spawning long-lived children without end hits the process limit (-EAGAIN); the
     machine stays up and the boot's services are untouched."""
     source = """
@@ -543,19 +525,16 @@ program:   .asciz "service"
 pipe_name: .ascii "\\\\\\\\.\\\\pipe\\\\bomb-"
 suffix:    .asciz "AA"
 """
-    session, result, _ = run_asm(tmp_path, "bomb", source)
-    try:
-        assert (result.fate, result.exit_code, result.kernel) == ("exited", errno.EAGAIN, "up")
-        alive = [p for p in session.kernel.processes.values() if p.alive]
-        assert len(alive) == MAX_PROCESSES - 1, "the limit was reached; the bomb itself has exited"
-        bomb_children = [p for p in alive if p.name == "service" and p.parent == result_pid(session, "bomb")]
-        assert bomb_children and all(p.state == BLOCKED for p in bomb_children)
-        assert len(session.kernel.pipes.pipes) >= 4 + len(bomb_children)
-        assert session.kernel.pipes.lookup("\\\\.\\pipe\\bomb-AA") is not None
-        for pipe in ("spoolss", "eventlog", "wkssvc", "lsarpc"):
-            assert session.kernel.pipes.lookup(f"\\\\.\\pipe\\{pipe}") is not None
-    finally:
-        session.close()
+    session, result, _ = run_asm("bomb", source)
+    assert (result.fate, result.exit_code, result.kernel) == ("exited", errno.EAGAIN, "up")
+    alive = [p for p in session.kernel.processes.values() if p.alive]
+    assert len(alive) == MAX_PROCESSES - 1, "the limit was reached; the bomb itself has exited"
+    bomb_children = [p for p in alive if p.name == "service" and p.parent == result_pid(session, "bomb")]
+    assert bomb_children and all(p.state == BLOCKED for p in bomb_children)
+    assert len(session.kernel.pipes.pipes) >= 4 + len(bomb_children)
+    assert session.kernel.pipes.lookup("\\\\.\\pipe\\bomb-AA") is not None
+    for pipe in ("spoolss", "eventlog", "wkssvc", "lsarpc"):
+        assert session.kernel.pipes.lookup(f"\\\\.\\pipe\\{pipe}") is not None
 
 
 def result_pid(session, name: str) -> int:

@@ -20,19 +20,12 @@ PUSHED = "C-00000292-00000002-update.sys"
 
 
 @pytest.fixture
-def machine(tmp_path):
-    """A --machine directory (nothing in it yet)."""
-    return str(tmp_path / "machine")
-
-
-@pytest.fixture
 def update(tmp_path):
     """A host channel file, ready to push."""
     path = tmp_path / "host" / PUSHED
     path.parent.mkdir()
     shutil.copyfile(channel_files_dir() / "C-00000292-process.sys", path)
     return path
-
 
 
 def text(value) -> str:

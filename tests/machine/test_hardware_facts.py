@@ -26,7 +26,6 @@ from simpleos.machine.layout import (DIRECT_MAP_BASE, PAGE_SIZE, USER_STACK_PAGE
                                      USER_TEXT_BASE, phys_to_virt)
 from simpleos.machine.paging import PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE
 from simpleos.machine.trap import Trap
-from simpleos.system import boot, run_program
 
 KERNEL_ADDRESS = DIRECT_MAP_BASE + 0x1000          # 0xffff800000001000: present, supervisor only
 STACK_BOTTOM = USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE
@@ -48,27 +47,30 @@ message: .asciz "second program: still running fine\\n"
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def run_fact(tmp_path, capsys, name: str, source: str):
-    """Run `source` as NAME.asm through the CLI (JSON) and through run_program (a Session).
+@pytest.fixture
+def run_fact(tmp_path, capsys, run_machine_program):
+    """run_fact(NAME, SOURCE): run `source` as NAME.asm through the CLI (JSON) and through
+    run_program (a Session, closed when the test ends).
 
     Returns a namespace: code (CLI exit code), json (CLI JSON), result (RunResult),
-    session (still open; closed by the caller's `finally`), symbols (label -> address),
-    process (the program's Process), console (the transcript)."""
-    program = tmp_path / f"{name}.asm"
-    program.write_text(source)
-    machine = tmp_path / "machine"
-    code = main(["run", str(program), "--machine", str(machine), "--json"])
-    out, err = capsys.readouterr()
-    assert err == ""
-    assert out.count("\n") == 1, "--json prints one JSON object and nothing else"
-    document = json.loads(out)
-    session, result = run_program(str(program), machine)
-    assert result.to_json() == document, "the CLI and run_program must report the same (deterministic) run"
-    processes = [p for p in session.kernel.processes.values() if p.name == name]
-    assert len(processes) == 1
-    return SimpleNamespace(code=code, json=document, result=result, session=session,
-                           symbols=assemble_user_program(program).symbols, process=processes[0],
-                           console=session.machine.console.transcript())
+    session, symbols (label -> address), process (the program's Process), console (the transcript)."""
+    def run_fact(name: str, source: str):
+        program = tmp_path / f"{name}.asm"
+        program.write_text(source)
+        machine = tmp_path / "machine"
+        code = main(["run", str(program), "--machine", str(machine), "--json"])
+        out, err = capsys.readouterr()
+        assert err == ""
+        assert out.count("\n") == 1, "--json prints one JSON object and nothing else"
+        document = json.loads(out)
+        session, result = run_machine_program(str(program), machine)
+        assert result.to_json() == document, "the CLI and run_program must report the same (deterministic) run"
+        processes = [p for p in session.kernel.processes.values() if p.name == name]
+        assert len(processes) == 1
+        return SimpleNamespace(code=code, json=document, result=result, session=session,
+                               symbols=assemble_user_program(program).symbols, process=processes[0],
+                               console=session.machine.console.transcript())
+    return run_fact
 
 
 def kill_line(run) -> str:
@@ -128,19 +130,16 @@ fault:
 """
 
 
-def test_user_read_of_the_kernel_half_is_a_protection_page_fault(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "kread", KERNEL_READ)
-    try:
-        assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
-        assert run.process.trap.error_code == PF_USER | PF_PRESENT == 0x5
-        line = kill_line(run)
-        assert f"trap 14 #PF (page fault) rip {run.symbols['fault']:#x}" in line
-        assert f"addr {KERNEL_ADDRESS:#x}" in line
-        assert "err 0x5 [user read, protection violation]" in line
-        assert line.endswith("-- killed")
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_user_read_of_the_kernel_half_is_a_protection_page_fault(run_fact, tmp_path):
+    run = run_fact("kread", KERNEL_READ)
+    assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
+    assert run.process.trap.error_code == PF_USER | PF_PRESENT == 0x5
+    line = kill_line(run)
+    assert f"trap 14 #PF (page fault) rip {run.symbols['fault']:#x}" in line
+    assert f"addr {KERNEL_ADDRESS:#x}" in line
+    assert "err 0x5 [user read, protection violation]" in line
+    assert line.endswith("-- killed")
+    assert_machine_still_works(run, tmp_path)
 
 
 TEXT_WRITE = """
@@ -155,16 +154,13 @@ fault:
 """
 
 
-def test_write_to_own_text_is_a_write_protection_page_fault(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "textwrite", TEXT_WRITE)
-    try:
-        assert_killed_by(run, 14, "#PF", run.symbols["fault"], run.symbols["_start"])
-        assert run.symbols["_start"] == USER_TEXT_BASE
-        assert run.process.trap.error_code == PF_USER | PF_WRITE | PF_PRESENT == 0x7
-        assert "err 0x7 [user write, protection violation]" in kill_line(run)
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_write_to_own_text_is_a_write_protection_page_fault(run_fact, tmp_path):
+    run = run_fact("textwrite", TEXT_WRITE)
+    assert_killed_by(run, 14, "#PF", run.symbols["fault"], run.symbols["_start"])
+    assert run.symbols["_start"] == USER_TEXT_BASE
+    assert run.process.trap.error_code == PF_USER | PF_WRITE | PF_PRESENT == 0x7
+    assert "err 0x7 [user write, protection violation]" in kill_line(run)
+    assert_machine_still_works(run, tmp_path)
 
 
 EXEC_STACK_ADDRESS = USER_STACK_TOP - 0x800        # inside the mapped stack pages
@@ -188,30 +184,24 @@ fault:
 """
 
 
-def test_jump_to_the_stack_is_an_instruction_fetch_page_fault(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "execstack", EXEC_STACK_JMP)
-    try:
-        assert_killed_by(run, 14, "#PF", EXEC_STACK_ADDRESS, EXEC_STACK_ADDRESS)
-        error = run.process.trap.error_code
-        assert error & PF_FETCH, "NX: the failed access is the instruction fetch"
-        assert error == PF_USER | PF_FETCH | PF_PRESENT == 0x15
-        assert "err 0x15 [user instruction fetch, protection violation]" in kill_line(run)
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_jump_to_the_stack_is_an_instruction_fetch_page_fault(run_fact, tmp_path):
+    run = run_fact("execstack", EXEC_STACK_JMP)
+    assert_killed_by(run, 14, "#PF", EXEC_STACK_ADDRESS, EXEC_STACK_ADDRESS)
+    error = run.process.trap.error_code
+    assert error & PF_FETCH, "NX: the failed access is the instruction fetch"
+    assert error == PF_USER | PF_FETCH | PF_PRESENT == 0x15
+    assert "err 0x15 [user instruction fetch, protection violation]" in kill_line(run)
+    assert_machine_still_works(run, tmp_path)
 
 
-def test_call_to_the_stack_is_an_instruction_fetch_page_fault(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "callstack", EXEC_STACK_CALL)
-    try:
-        trap = run.json["trap"]
-        assert (trap["vector"], trap["name"]) == (14, "#PF")
-        assert trap["rip"] == trap["address"], "fetch fault: CR2 is the instruction's own address"
-        assert STACK_BOTTOM <= trap["rip"] < USER_STACK_TOP, "the fetch was from the stack"
-        assert run.process.trap.error_code == PF_USER | PF_FETCH | PF_PRESENT
-        assert (run.json["fate"], run.json["kernel"], run.code) == ("killed", "up", 0)
-    finally:
-        run.session.close()
+def test_call_to_the_stack_is_an_instruction_fetch_page_fault(run_fact):
+    run = run_fact("callstack", EXEC_STACK_CALL)
+    trap = run.json["trap"]
+    assert (trap["vector"], trap["name"]) == (14, "#PF")
+    assert trap["rip"] == trap["address"], "fetch fault: CR2 is the instruction's own address"
+    assert STACK_BOTTOM <= trap["rip"] < USER_STACK_TOP, "the fetch was from the stack"
+    assert run.process.trap.error_code == PF_USER | PF_FETCH | PF_PRESENT
+    assert (run.json["fate"], run.json["kernel"], run.code) == ("killed", "up", 0)
 
 
 STACK_OVERFLOW = """
@@ -222,21 +212,18 @@ f:
 """
 
 
-def test_stack_overflow_faults_on_the_guard_page(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "recurse", STACK_OVERFLOW)
-    try:
-        guard = guard_page_address()
-        assert guard == STACK_BOTTOM - PAGE_SIZE
-        # The stack pointer walks down in steps of 8 to the stack's lowest byte; the next push
-        # writes the 8 bytes just below it, i.e. the top of the guard page.
-        expected = STACK_BOTTOM - 8
-        assert guard <= expected < guard + PAGE_SIZE
-        assert_killed_by(run, 14, "#PF", run.symbols["f"], expected)
-        assert run.process.trap.error_code == PF_USER | PF_WRITE == 0x6
-        assert "err 0x6 [user write, page not present]" in kill_line(run)
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_stack_overflow_faults_on_the_guard_page(run_fact, tmp_path):
+    run = run_fact("recurse", STACK_OVERFLOW)
+    guard = guard_page_address()
+    assert guard == STACK_BOTTOM - PAGE_SIZE
+    # The stack pointer walks down in steps of 8 to the stack's lowest byte; the next push
+    # writes the 8 bytes just below it, i.e. the top of the guard page.
+    expected = STACK_BOTTOM - 8
+    assert guard <= expected < guard + PAGE_SIZE
+    assert_killed_by(run, 14, "#PF", run.symbols["f"], expected)
+    assert run.process.trap.error_code == PF_USER | PF_WRITE == 0x6
+    assert "err 0x6 [user write, page not present]" in kill_line(run)
+    assert_machine_still_works(run, tmp_path)
 
 
 # --- privilege and instruction facts ------------------------------------------------------------
@@ -276,16 +263,13 @@ fault:
 
 
 @pytest.mark.parametrize("name", sorted(PRIVILEGED))
-def test_privileged_instruction_at_ring_3_is_a_general_protection_fault(tmp_path, capsys, name):
-    run = run_fact(tmp_path, capsys, name, PRIVILEGED[name])
-    try:
-        assert_killed_by(run, 13, "#GP", run.symbols["fault"], None)
-        line = kill_line(run)
-        assert f"trap 13 #GP (general protection) rip {run.symbols['fault']:#x}" in line
-        assert " err " not in line and " addr " not in line
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_privileged_instruction_at_ring_3_is_a_general_protection_fault(run_fact, tmp_path, name):
+    run = run_fact(name, PRIVILEGED[name])
+    assert_killed_by(run, 13, "#GP", run.symbols["fault"], None)
+    line = kill_line(run)
+    assert f"trap 13 #GP (general protection) rip {run.symbols['fault']:#x}" in line
+    assert " err " not in line and " addr " not in line
+    assert_machine_still_works(run, tmp_path)
 
 
 UD2 = """
@@ -305,24 +289,18 @@ fault:
 """
 
 
-def test_ud2_is_an_invalid_opcode_fault(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "undefined", UD2)
-    try:
-        assert_killed_by(run, 6, "#UD", run.symbols["fault"], None)
-        assert "trap 6 #UD (invalid opcode)" in kill_line(run)
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_ud2_is_an_invalid_opcode_fault(run_fact, tmp_path):
+    run = run_fact("undefined", UD2)
+    assert_killed_by(run, 6, "#UD", run.symbols["fault"], None)
+    assert "trap 6 #UD (invalid opcode)" in kill_line(run)
+    assert_machine_still_works(run, tmp_path)
 
 
-def test_divide_by_zero_is_a_divide_error(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "divzero", DIVIDE_BY_ZERO)
-    try:
-        assert_killed_by(run, 0, "#DE", run.symbols["fault"], None)
-        assert "trap 0 #DE (divide error)" in kill_line(run)
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_divide_by_zero_is_a_divide_error(run_fact, tmp_path):
+    run = run_fact("divzero", DIVIDE_BY_ZERO)
+    assert_killed_by(run, 0, "#DE", run.symbols["fault"], None)
+    assert "trap 0 #DE (divide error)" in kill_line(run)
+    assert_machine_still_works(run, tmp_path)
 
 
 # --- time, and the kernel's own protection -------------------------------------------------------
@@ -334,20 +312,17 @@ fault:
 """
 
 
-def test_endless_loop_is_killed_by_the_cpu_time_limit(tmp_path, capsys):
+def test_endless_loop_is_killed_by_the_cpu_time_limit(run_fact, tmp_path):
     started = time.monotonic()
-    run = run_fact(tmp_path, capsys, "spin", SPIN)
+    run = run_fact("spin", SPIN)
     elapsed = time.monotonic() - started
-    try:
-        assert run.code == 0
-        assert run.json == {"program": "spin", "fate": "killed", "exit_code": None, "trap": None,
-                            "kernel": "up"}
-        assert "CPU time limit exceeded" in kill_line(run)
-        assert kill_line(run).endswith("-- killed")
-        assert elapsed < 10, f"two runs of jmp $ took {elapsed:.1f} s of host time"
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+    assert run.code == 0
+    assert run.json == {"program": "spin", "fate": "killed", "exit_code": None, "trap": None,
+                        "kernel": "up"}
+    assert "CPU time limit exceeded" in kill_line(run)
+    assert kill_line(run).endswith("-- killed")
+    assert elapsed < 10, f"two runs of jmp $ took {elapsed:.1f} s of host time"
+    assert_machine_still_works(run, tmp_path)
 
 
 EFAULT_WRITE = f"""
@@ -370,15 +345,12 @@ _start:
 """
 
 
-def test_write_from_a_kernel_pointer_returns_efault_and_the_program_goes_on(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "confused", EFAULT_WRITE)
-    try:
-        assert run.code == 0
-        assert run.json == {"program": "confused", "fate": "exited", "exit_code": 42, "trap": None,
-                            "kernel": "up"}
-        assert_machine_still_works(run, tmp_path)
-    finally:
-        run.session.close()
+def test_write_from_a_kernel_pointer_returns_efault_and_the_program_goes_on(run_fact, tmp_path):
+    run = run_fact("confused", EFAULT_WRITE)
+    assert run.code == 0
+    assert run.json == {"program": "confused", "fate": "exited", "exit_code": 42, "trap": None,
+                        "kernel": "up"}
+    assert_machine_still_works(run, tmp_path)
 
 
 # --- which access faulted: the #PF error code must describe the access that failed -------------
@@ -413,14 +385,11 @@ fault:
 
 
 @pytest.mark.parametrize("name", sorted(READ_THEN_PUSH))
-def test_a_faulting_read_is_reported_as_a_read(tmp_path, capsys, name):
-    run = run_fact(tmp_path, capsys, name, READ_THEN_PUSH[name])
-    try:
-        assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
-        assert "err 0x5 [user read, protection violation]" in kill_line(run)
-        assert run.process.trap.error_code == PF_USER | PF_PRESENT
-    finally:
-        run.session.close()
+def test_a_faulting_read_is_reported_as_a_read(run_fact, name):
+    run = run_fact(name, READ_THEN_PUSH[name])
+    assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
+    assert "err 0x5 [user read, protection violation]" in kill_line(run)
+    assert run.process.trap.error_code == PF_USER | PF_PRESENT
 
 
 # The emulator translates code in blocks; a block that runs up to the end of the text page
@@ -438,15 +407,12 @@ fault:
 """
 
 
-def test_a_fault_near_the_end_of_the_text_page_is_reported_at_its_instruction(tmp_path, capsys):
-    run = run_fact(tmp_path, capsys, "pageend", NEAR_PAGE_END)
-    try:
-        assert run.symbols["fault"] + 3 <= USER_TEXT_BASE + PAGE_SIZE
-        assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
-        assert run.process.trap.error_code == PF_USER | PF_PRESENT
-        assert run.process.instructions >= 1 + 4000 + 1, "every instruction before the fault ran"
-    finally:
-        run.session.close()
+def test_a_fault_near_the_end_of_the_text_page_is_reported_at_its_instruction(run_fact):
+    run = run_fact("pageend", NEAR_PAGE_END)
+    assert run.symbols["fault"] + 3 <= USER_TEXT_BASE + PAGE_SIZE
+    assert_killed_by(run, 14, "#PF", run.symbols["fault"], KERNEL_ADDRESS)
+    assert run.process.trap.error_code == PF_USER | PF_PRESENT
+    assert run.process.instructions >= 1 + 4000 + 1, "every instruction before the fault ran"
 
 
 PORT_IO = """
@@ -462,38 +428,32 @@ fault:
 """
 
 
-def test_port_io_at_ring_3_is_a_general_protection_fault(tmp_path, capsys):
+def test_port_io_at_ring_3_is_a_general_protection_fault(run_fact):
     """unicorn performs in/out at CPL 3; the machine raises #GP(0) as real hardware does
     (machine/emulate.py, docs/unicorn-notes.md)."""
-    run = run_fact(tmp_path, capsys, "portio", PORT_IO)
-    try:
-        assert_killed_by(run, 13, "#GP", run.symbols["fault"], None)
-    finally:
-        run.session.close()
+    run = run_fact("portio", PORT_IO)
+    assert_killed_by(run, 13, "#GP", run.symbols["fault"], None)
 
 
 # --- a fault at ring 0 stops the machine: a bugcheck, never a Python exception of another kind ----
 
-def test_on_fault_at_ring_0_raises_a_page_fault_bugcheck(tmp_path):
-    session = boot(tmp_path / "machine")
-    try:
-        kernel = session.kernel
-        victim = next(p for p in kernel.processes.values() if p.name == "service")
-        rip = kernel.modules[0].image.base          # the first byte of the kernel's entry code
-        for error_code, access in ((0x0, 0x0), (PF_WRITE, 0x2), (PF_PRESENT, 0x0),
-                                   (PF_PRESENT | PF_WRITE, 0x2)):
-            trap = Trap(vector=14, cpl=0, rip=rip, address=0xffff900000000000, error_code=error_code)
-            with pytest.raises(Bugcheck) as stop:
-                on_fault(kernel, victim, trap)
-            assert stop.value.code == PAGE_FAULT_IN_NONPAGED_AREA == 0x50
-            assert stop.value.name == "PAGE_FAULT_IN_NONPAGED_AREA"
-            assert stop.value.parameters == (0xffff900000000000, access, rip, 2)
-            assert stop.value.rip == rip
-            assert (stop.value.module, stop.value.offset) == ("kernel", 0)
-        # A ring-0 fault is the kernel's own fault: the process it interrupted is not blamed.
-        assert victim.state == BLOCKED and victim.fate is None
-    finally:
-        session.close()
+def test_on_fault_at_ring_0_raises_a_page_fault_bugcheck(tmp_path, boot_machine):
+    session = boot_machine(tmp_path / "machine")
+    kernel = session.kernel
+    victim = next(p for p in kernel.processes.values() if p.name == "service")
+    rip = kernel.modules[0].image.base          # the first byte of the kernel's entry code
+    for error_code, access in ((0x0, 0x0), (PF_WRITE, 0x2), (PF_PRESENT, 0x0),
+                               (PF_PRESENT | PF_WRITE, 0x2)):
+        trap = Trap(vector=14, cpl=0, rip=rip, address=0xffff900000000000, error_code=error_code)
+        with pytest.raises(Bugcheck) as stop:
+            on_fault(kernel, victim, trap)
+        assert stop.value.code == PAGE_FAULT_IN_NONPAGED_AREA == 0x50
+        assert stop.value.name == "PAGE_FAULT_IN_NONPAGED_AREA"
+        assert stop.value.parameters == (0xffff900000000000, access, rip, 2)
+        assert stop.value.rip == rip
+        assert (stop.value.module, stop.value.offset) == ("kernel", 0)
+    # A ring-0 fault is the kernel's own fault: the process it interrupted is not blamed.
+    assert victim.state == BLOCKED and victim.fate is None
 
 
 def start_ring0_thread(kernel, name: str, image) -> Process:
@@ -531,37 +491,31 @@ fault:
 
 
 @pytest.mark.parametrize("kind", sorted(RING0_DRIVERS))
-def test_a_real_page_fault_in_a_ring_0_thread_is_a_bugcheck(tmp_path, kind):
+def test_a_real_page_fault_in_a_ring_0_thread_is_a_bugcheck(tmp_path, boot_machine, kind):
     source, access = RING0_DRIVERS[kind]
-    session = boot(tmp_path / "machine")
-    try:
-        kernel = session.kernel
-        image = kernel.load_kernel_module(f"crashy_{kind}.asm", source, "crashy.sys")
-        start_ring0_thread(kernel, "crashy", image)
-        with pytest.raises(Bugcheck) as stop:
-            kernel.run()
-        fault = image.symbols["fault"]
-        assert stop.value.code == 0x50
-        assert stop.value.parameters == (0xffff900000000000, access, fault, 2)
-        assert stop.value.module == "crashy.sys"
-        assert stop.value.offset == fault - image.base
-        assert stop.value.trap.cpl == 0
-        assert stop.value.where() == f"crashy.sys+{fault - image.base:#x}"
-    finally:
-        session.close()
+    session = boot_machine(tmp_path / "machine")
+    kernel = session.kernel
+    image = kernel.load_kernel_module(f"crashy_{kind}.asm", source, "crashy.sys")
+    start_ring0_thread(kernel, "crashy", image)
+    with pytest.raises(Bugcheck) as stop:
+        kernel.run()
+    fault = image.symbols["fault"]
+    assert stop.value.code == 0x50
+    assert stop.value.parameters == (0xffff900000000000, access, fault, 2)
+    assert stop.value.module == "crashy.sys"
+    assert stop.value.offset == fault - image.base
+    assert stop.value.trap.cpl == 0
+    assert stop.value.where() == f"crashy.sys+{fault - image.base:#x}"
 
 
-def test_an_invalid_opcode_in_a_ring_0_thread_is_a_bugcheck(tmp_path):
-    session = boot(tmp_path / "machine")
-    try:
-        kernel = session.kernel
-        image = kernel.load_kernel_module("ud.asm", "_start:\nfault:\n    ud2\n", "ud.sys")
-        start_ring0_thread(kernel, "ud", image)
-        with pytest.raises(Bugcheck) as stop:
-            kernel.run()
-        fault = image.symbols["fault"]
-        assert stop.value.code == SYSTEM_THREAD_EXCEPTION_NOT_HANDLED == 0x7E
-        assert stop.value.parameters == (0xC000001D, fault, 0, 0)   # STATUS_ILLEGAL_INSTRUCTION
-        assert (stop.value.module, stop.value.offset) == ("ud.sys", 0)
-    finally:
-        session.close()
+def test_an_invalid_opcode_in_a_ring_0_thread_is_a_bugcheck(tmp_path, boot_machine):
+    session = boot_machine(tmp_path / "machine")
+    kernel = session.kernel
+    image = kernel.load_kernel_module("ud.asm", "_start:\nfault:\n    ud2\n", "ud.sys")
+    start_ring0_thread(kernel, "ud", image)
+    with pytest.raises(Bugcheck) as stop:
+        kernel.run()
+    fault = image.symbols["fault"]
+    assert stop.value.code == SYSTEM_THREAD_EXCEPTION_NOT_HANDLED == 0x7E
+    assert stop.value.parameters == (0xC000001D, fault, 0, 0)   # STATUS_ILLEGAL_INSTRUCTION
+    assert (stop.value.module, stop.value.offset) == ("ud.sys", 0)

@@ -1,9 +1,9 @@
 """The security sensor end to end: good content, the CF291 bad content at ring 0 and at ring 3,
 the fixed sensor build, and determinism of the crash.
 
-Specs: /work/shared/spec/channel-file-v1.md (the IPC template declares 21 fields, the sensor
+Specs: docs/channel-files.md (the IPC template declares 21 fields, the sensor
 supplies 20 inputs; a non-wildcard criterion on field 21 reads one slot past the array and the
-dereference page-faults) and /work/shared/spec/cli.md (verdicts, JSON, exit codes).
+dereference page-faults) and docs/cli.md (verdicts, JSON, exit codes).
 
 One source, two placements (drivers/sensor/sensor.asm): under `monolithic` the sensor is a ring-0
 kernel thread, so its fault is a bugcheck 0x50 PAGE_FAULT_IN_NONPAGED_AREA in sensor.sys; under
@@ -25,12 +25,10 @@ from simpleos.kernel.sensor.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
 from simpleos.machine.decode import disassemble
 from simpleos.system import boot
 from cliutil import run_cli as cli
+from paths import BAD
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "channel_files"
-BAD = str(SAMPLES / "C-00000291-bad.sys")
 SERVICE_PIPES = ["spoolss", "eventlog", "wkssvc", "lsarpc"]
-MODELS = ["monolithic", "microkernel"]
+MODELS = ["monolithic", "microkernel"]     # the sensor at ring 0 and at ring 3 (every model: tests/isolation/)
 
 BEACON_DENIED = re.compile(r"sensor: DENY IPC \\\\\.\\pipe\\MSSE-\d{4}-server \(rule 291001\)$")
 BEACON_BLOCKED = "beacon: could not open its C2 pipe (blocked)"
@@ -42,10 +40,11 @@ KILL_LINE = re.compile(r"pid (\d+) sensor: trap 14 #PF \(page fault\) rip (0x[0-
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def boot_once(machine, **options):
-    """One fresh boot (seed 0, at most one boot); the Session. Close it!"""
+def boot_once(open_session, machine, **options):
+    """One fresh boot (seed 0, at most one boot) by `open_session`: the boot_machine fixture,
+    or simpleos.system.boot in a module-scoped fixture that closes the Session itself."""
     options.setdefault("max_boots", 1)
-    return boot(machine, fresh=True, seed=0, **options)
+    return open_session(machine, fresh=True, seed=0, **options)
 
 
 def console_lines(session) -> list[str]:
@@ -98,13 +97,12 @@ def is_event_handle(value: int) -> bool:
     return value >= EVENT_HANDLE_BASE and (value - EVENT_HANDLE_BASE) % EVENT_HANDLE_STRIDE == 0
 
 
-
 # --- good content ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module", params=MODELS)
 def good_boot(request, tmp_path_factory):
     """A fresh machine (shipped good content) booted under each model."""
-    session = boot_once(tmp_path_factory.mktemp("good") / "machine", model=request.param)
+    session = boot_once(boot, tmp_path_factory.mktemp("good") / "machine", model=request.param)
     yield session
     session.close()
 
@@ -157,7 +155,7 @@ def test_good_content_boot_json_through_the_cli(tmp_path, capsys, model):
 @pytest.fixture(scope="module")
 def ring0_crash(tmp_path_factory):
     """Monolithic + the 19 July content: one boot that bugchecks."""
-    session = boot_once(tmp_path_factory.mktemp("ring0") / "machine", channels=[BAD])
+    session = boot_once(boot, tmp_path_factory.mktemp("ring0") / "machine", channels=[BAD])
     yield session
     session.close()
 
@@ -258,7 +256,7 @@ def test_ring0_bad_content_through_the_cli_exits_3(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def ring3_crash(tmp_path_factory):
     """Microkernel + the 19 July content."""
-    session = boot_once(tmp_path_factory.mktemp("ring3") / "machine", channels=[BAD], model="microkernel")
+    session = boot_once(boot, tmp_path_factory.mktemp("ring3") / "machine", channels=[BAD], model="microkernel")
     yield session
     session.close()
 
@@ -312,53 +310,45 @@ def test_ring3_bad_content_cli_exits_0(tmp_path, capsys):
 # --- the fixed sensor build ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", MODELS)
-def test_fixed_sensor_skips_the_bad_rule_and_still_denies_the_beacon(tmp_path, model):
-    session = boot_once(tmp_path / "machine", channels=[BAD], model=model, sensor_build="fixed")
-    try:
-        lines = console_lines(session)
-        assert session.verdict == "up"
-        assert [(b.outcome, b.bugcheck) for b in session.boots] == [("up", None)]
-        assert f"driver: sensor.sys (fixed build) started as pid {session.kernel.sensor.process.pid} " \
-               f"({'ring 0, kernel thread' if model == 'monolithic' else 'ring 3, own address space'})" in lines
-        # Rule 291003 is tried on every service pipe; the bounds check refuses it each time.
-        assert lines.count(BOUNDS_CHECK_LINE) >= len(SERVICE_PIPES)
-        assert not any(line.endswith("-- killed") for line in lines)
-        assert session.kernel.sensor.running
-        assert_services_listening(lines)
-        assert_beacon_denied(lines)
-        assert BEACON_EXEC_REPORTED in lines
-        report = session.to_json()
-        assert report["sensor"]["crashes"] == 0 and report["sensor"]["detections"] >= 1
-    finally:
-        session.close()
+def test_fixed_sensor_skips_the_bad_rule_and_still_denies_the_beacon(tmp_path, boot_machine, model):
+    session = boot_once(boot_machine, tmp_path / "machine", channels=[BAD], model=model, sensor_build="fixed")
+    lines = console_lines(session)
+    assert session.verdict == "up"
+    assert [(b.outcome, b.bugcheck) for b in session.boots] == [("up", None)]
+    assert f"driver: sensor.sys (fixed build) started as pid {session.kernel.sensor.process.pid} " \
+           f"({'ring 0, kernel thread' if model == 'monolithic' else 'ring 3, own address space'})" in lines
+    # Rule 291003 is tried on every service pipe; the bounds check refuses it each time.
+    assert lines.count(BOUNDS_CHECK_LINE) >= len(SERVICE_PIPES)
+    assert not any(line.endswith("-- killed") for line in lines)
+    assert session.kernel.sensor.running
+    assert_services_listening(lines)
+    assert_beacon_denied(lines)
+    assert BEACON_EXEC_REPORTED in lines
+    report = session.to_json()
+    assert report["sensor"]["crashes"] == 0 and report["sensor"]["detections"] >= 1
 
 
-def test_fixed_sensor_with_good_content_never_logs_the_bounds_check(good_boot, tmp_path):
+def test_fixed_sensor_with_good_content_never_logs_the_bounds_check(good_boot, tmp_path, boot_machine):
     """Good content has only wildcards on field 21: the check never fires (and the original
     build never fires it either: it does not have it)."""
-    session = boot_once(tmp_path / "machine", model=good_boot.options.model, sensor_build="fixed")
-    try:
-        lines = console_lines(session)
-        assert session.verdict == "up"
-        assert BOUNDS_CHECK_LINE not in lines
-        assert_beacon_denied(lines)
-    finally:
-        session.close()
+    session = boot_once(boot_machine, tmp_path / "machine", model=good_boot.options.model, sensor_build="fixed")
+    lines = console_lines(session)
+    assert session.verdict == "up"
+    assert BOUNDS_CHECK_LINE not in lines
+    assert_beacon_denied(lines)
     assert BOUNDS_CHECK_LINE not in console_lines(good_boot)
 
 
 # --- determinism -------------------------------------------------------------------------------------
 
-def test_two_ring0_crashes_are_identical(tmp_path):
+def test_two_ring0_crashes_are_identical(tmp_path, boot_machine):
     """Same machine directory, --fresh each time, seed 0: the same console byte for byte
     (blue screen and dump path included) and the same stop parameters."""
     runs = []
     for _ in range(2):
-        session = boot_once(tmp_path / "machine", channels=[BAD])
-        try:
-            runs.append((session.machine.console.transcript(), session.boots[0].bugcheck))
-        finally:
-            session.close()
+        session = boot_once(boot_machine, tmp_path / "machine", channels=[BAD])
+        runs.append((session.machine.console.transcript(), session.boots[0].bugcheck))
+        session.close()                   # the next boot opens the same disk
     (first_text, first), (second_text, second) = runs
     assert first_text == second_text
     assert first.parameters == second.parameters

@@ -1,4 +1,4 @@
-"""The command-line contract of docs/cli.md (/work/shared/spec/cli.md): exit codes, one-line
+"""The command-line contract of docs/cli.md: exit codes, one-line
 reasons on stderr, never a traceback for bad input, and the exact JSON fields.
 
 0 the machine is up (for `run`: whatever became of the program); 1 bad input with a one-line
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from simpleos.isolation import model_names
 from cliutil import run_cli as cli
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 
 RUN_FIELDS = {"program", "fate", "exit_code", "trap", "kernel"}
 TRAP_FIELDS = {"vector", "name", "rip", "address"}
@@ -50,13 +51,6 @@ _start:
     movv rbx, rax
     call exit
 """
-
-
-@pytest.fixture
-def machine(tmp_path):
-    """A --machine directory."""
-    return str(tmp_path / "machine")
-
 
 
 def assert_one_line_reason(code, out, err, expected_code=1):
@@ -183,7 +177,7 @@ def test_boot_json_has_exactly_the_documented_fields(capsys, machine):
     assert out.count("\n") == 1, "one JSON object on stdout, nothing else"
     doc = json.loads(out)
     assert set(doc) == BOOT_FIELDS
-    assert doc["model"] in {"monolithic", "hybrid", "microkernel", "verified"}
+    assert doc["model"] in model_names()
     assert doc["verdict"] == "up"
     assert isinstance(doc["boots"], list) and doc["boots"]
     for index, record in enumerate(doc["boots"], 1):

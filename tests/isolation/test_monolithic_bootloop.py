@@ -4,11 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from simpleos.system import boot
 from cliutil import run_cli
-
-BAD = str(Path(__file__).resolve().parents[2] / "channel_files" / "C-00000291-bad.sys")
-
+from paths import BAD
 
 
 @pytest.fixture
@@ -77,36 +74,27 @@ def test_safe_mode_without_reboot_leaves_the_machine_in_safe_mode(looping, capsy
     assert [b["mode"] for b in doc["boots"]] == ["safe"]
 
 
-def test_auto_repair_recovers_without_manual_steps(tmp_path):
-    session = boot(tmp_path, fresh=True, channels=[BAD], auto_repair=True, max_boots=5)
-    try:
-        assert [(b.mode, b.outcome) for b in session.boots] == [
-            ("normal", "bugcheck"), ("normal", "bugcheck"), ("safe", "up"), ("normal", "up")]
-        assert session.verdict == "up"
-        assert session.sensor_totals["quarantined"] == ["C-00000291-bad.sys"]
-        assert session.fs.exists("/drivers/sensor/quarantine/C-00000291-bad.sys")
-        assert not session.fs.exists("/drivers/sensor/C-00000291-bad.sys")
-        assert any("automatic repair: rolled back content update C-00000291-bad.sys" in line
-                   for line in session.transcript)
-    finally:
-        session.close()
+def test_auto_repair_recovers_without_manual_steps(tmp_path, boot_machine):
+    session = boot_machine(tmp_path, fresh=True, channels=[BAD], auto_repair=True, max_boots=5)
+    assert [(b.mode, b.outcome) for b in session.boots] == [
+        ("normal", "bugcheck"), ("normal", "bugcheck"), ("safe", "up"), ("normal", "up")]
+    assert session.verdict == "up"
+    assert session.sensor_totals["quarantined"] == ["C-00000291-bad.sys"]
+    assert session.fs.exists("/drivers/sensor/quarantine/C-00000291-bad.sys")
+    assert not session.fs.exists("/drivers/sensor/C-00000291-bad.sys")
+    assert any("automatic repair: rolled back content update C-00000291-bad.sys" in line
+               for line in session.transcript)
 
 
-def test_without_auto_repair_the_machine_never_repairs_itself(tmp_path):
-    session = boot(tmp_path, fresh=True, channels=[BAD], max_boots=5)
-    try:
-        assert session.verdict == "bootloop" and len(session.boots) == 5
-        assert session.fs.exists("/drivers/sensor/C-00000291-bad.sys")
-    finally:
-        session.close()
+def test_without_auto_repair_the_machine_never_repairs_itself(tmp_path, boot_machine):
+    session = boot_machine(tmp_path, fresh=True, channels=[BAD], max_boots=5)
+    assert session.verdict == "bootloop" and len(session.boots) == 5
+    assert session.fs.exists("/drivers/sensor/C-00000291-bad.sys")
 
 
-def test_the_blue_screen_is_on_the_console(tmp_path):
-    session = boot(tmp_path, fresh=True, channels=[BAD], max_boots=1)
-    try:
-        text = "\n".join(session.transcript)
-        assert "Stop code: PAGE_FAULT_IN_NONPAGED_AREA" in text
-        assert "What failed: sensor.sys+" in text and "(compare_string+" in text
-        assert "*** STOP: 0x00000050 (0xFFFF8405" in text
-    finally:
-        session.close()
+def test_the_blue_screen_is_on_the_console(tmp_path, boot_machine):
+    session = boot_machine(tmp_path, fresh=True, channels=[BAD], max_boots=1)
+    text = "\n".join(session.transcript)
+    assert "Stop code: PAGE_FAULT_IN_NONPAGED_AREA" in text
+    assert "What failed: sensor.sys+" in text and "(compare_string+" in text
+    assert "*** STOP: 0x00000050 (0xFFFF8405" in text
