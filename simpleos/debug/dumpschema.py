@@ -66,6 +66,8 @@ class Text:
         return "a string"
 
 
+GENERAL_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+                     "r13", "r14", "r15", "rip", "rflags")   # every dump has them (kernel/crashdump.py)
 U64 = Number(0, (1 << 64) - 1)
 U32 = Number(0, (1 << 32) - 1)
 COUNT = Number(0, (1 << 63) - 1)
@@ -81,7 +83,7 @@ DUMP_SCHEMA = Record(
                       "trap": OneOf((NOTHING, Record(required={"vector": Number(0, 255)},
                                                      optional={"name": Text, "cpl": Number(0, 3),
                                                                "error_code": OneOf((U32, NOTHING))})))}),
-        "registers": Record(required={"rip": U64, "rsp": U64}, optional={}, others=MAYBE_U64),
+        "registers": Record(required={name: U64 for name in GENERAL_REGISTERS}, optional={}, others=MAYBE_U64),
         "stack": Items(Record(required={"address": U64}, optional={"value": MAYBE_U64})),
         "modules": Items(Record(required={"name": Text, "base": U64, "size": COUNT},
                                 optional={"symbols": OneOf((NOTHING, Mapping(U64)))})),

@@ -122,7 +122,7 @@ def test_a_file_too_large_for_a_channel_file_is_refused_before_the_disk(capsys, 
     huge = tmp_path / "C-00000291-huge.sys"
     huge.write_bytes(bytes(DEFAULT_BLOCK_COUNT * BLOCK_SIZE))
     capsys.readouterr()
-    assert_one_line_error(*run(capsys, "push", str(huge), "--machine", machine), "too large for a channel file")
+    assert_one_line_error(*run(capsys, "push", str(huge), "--machine", machine), "is too large (channel files are at most 1 MiB)")
     assert run(capsys, "disk", "ls", "/drivers/sensor", "--machine", machine) == (0, f"{GOOD}  260\n", "")
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-import simpleos.isolation as isolation
 from simpleos.isolation.base import IsolationModel
 from simpleos.kernel.install import DEFAULT_CHANNEL_FILES, SENSOR_DIR
 from simpleos.kernel.placement import UserProcess
@@ -25,19 +24,6 @@ from paths import BAD
 BEACON_OUT = "beacon: C2 channel open on "
 BEACON_BLOCKED = "beacon: could not open its C2 pipe (blocked)"
 REFUSAL = "every content update is refused here"
-
-
-@pytest.fixture
-def register_model(monkeypatch):
-    """register_model(cls): the registry knows `cls` (by its name) for this test."""
-    models = dict(isolation.registry())
-
-    def register(model_class: type[IsolationModel]) -> type[IsolationModel]:
-        models[model_class.name] = model_class
-        return model_class
-
-    monkeypatch.setattr(isolation, "registry", lambda: models)
-    return register
 
 
 def text_of(session) -> str:
