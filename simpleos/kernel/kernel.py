@@ -25,6 +25,7 @@ from .bugcheck import Bugcheck, watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
 from .pipes import PipeEnd, PipeNamespace
+from .role import init_program
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
 from .syscalls import SYSCALL_NUMBERS, Block, Gone, dispatch
@@ -461,7 +462,7 @@ class Kernel:
 
     def start_init(self) -> int:
         """Start init, the first user process (the only one that may say "boot complete")."""
-        init = self.init_pid = self.spawn_program("init")
+        init = self.init_pid = self.spawn_program(init_program(self))
         if init < 0:
             raise BadInput("userland/init.asm is missing")
         self.log(f"init: started as pid {init} (ring 3)")

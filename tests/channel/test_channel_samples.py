@@ -10,7 +10,7 @@ from simpleos.channel import (IPC, PROCESS, abi_validate, channel_from_name, loa
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "channel_files"
-SOURCES = ["C-00000291-good", "C-00000291-bad", "C-00000292-process"]
+SOURCES = sorted(source.stem for source in SAMPLES.glob("C-*.toml"))
 MSSE_PREFIX = b"\\\\.\\pipe\\MSSE-"
 
 
