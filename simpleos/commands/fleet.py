@@ -32,8 +32,9 @@ def register(subparsers) -> None:
     parser.add_argument("--policy", default="all-at-once", metavar="P",
                         help="all-at-once (default), rings, canary, or a policy FILE.toml / FILE.py")
     parser.add_argument("--policies", metavar="P,P", help="compare: the policies (default: all-at-once,rings,canary)")
-    parser.add_argument("--model", choices=list(MODELS), help="every machine's isolation model (default monolithic)")
-    parser.add_argument("--mix", metavar="M=F,...", help="a mix of models, e.g. monolithic=0.7,microkernel=0.3")
+    models = parser.add_mutually_exclusive_group()
+    models.add_argument("--model", choices=list(MODELS), help="every machine's isolation model (default monolithic)")
+    models.add_argument("--mix", metavar="M=F,...", help="a mix of models, e.g. monolithic=0.7,microkernel=0.3")
     parser.add_argument("--models", metavar="M,M", help="compare: the models (default: all of them)")
     parser.add_argument("--roles", metavar="R=F,...", help="workstation/server/kiosk shares (default 0.75,0.2,0.05)")
     parser.add_argument("--builds", metavar="B=F,...", help="sensor builds original/fixed (default original)")

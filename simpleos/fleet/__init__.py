@@ -8,13 +8,13 @@ cohorts (the fleet as groups), rollout (minute by minute, the policy
 deciding), recovery (technicians), report, compare, text and plot. Nothing
 here may import simpleos.commands.
 """
-from .policies.base import DONE, HALT, NEXT, WAIT, Policy, RoleView, RolloutView, StageView
+from .policies.base import DONE, HALT, NEXT, WAIT, Policy, RoleView, RolloutView, StageView, sizes_from_fractions
 from .policies.builtin import AllAtOnce, Canary, Rings
 from .simulate import simulate
 from .spec import FleetSpec
 
 __all__ = ["simulate", "compare", "Policy", "RolloutView", "StageView", "RoleView", "NEXT", "WAIT", "HALT", "DONE",
-           "AllAtOnce", "Rings", "Canary", "FleetSpec"]
+           "AllAtOnce", "Rings", "Canary", "FleetSpec", "sizes_from_fractions"]
 
 
 def compare(*args, **kwargs):

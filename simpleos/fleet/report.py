@@ -47,6 +47,7 @@ def result(*, policy, policy_name: str, channel: str, fleet, effects: dict, clas
         "machine_classes": len(effects),
         "classes": [_class_row(cls, fleet, effects[cls], class_boots) for cls in sorted(effects)],
         "rings": [s.to_json() for s in stages],
+        "by_role": _by_role(fleet, stages),
         "timeline": timeline(down_events, crashed),
         "policy_parameters": policy.parameters(),
         "fleet": spec.to_json(),
@@ -60,6 +61,20 @@ def _class_row(cls, fleet, effect: dict, class_boots: dict) -> dict:
             "bugcheck": effect["bugcheck"], "sensor_crashes": effect["sensor_crashes"],
             "quarantined": effect["quarantined"], "rejected": effect["rejected"],
             "baseline_verdict": class_boots[("baseline", cls)]["verdict"]}
+
+
+def _by_role(fleet, stages) -> dict:
+    """Per role: machines, and how many fetched, crashed and were bricked."""
+    roles = {}
+    for cohort in fleet.cohorts:
+        role = cohort.machine_class.role
+        roles.setdefault(role, {"machines": 0, "fetched": 0, "crashed": 0, "bricked": 0})["machines"] += cohort.count
+    for stage in stages:
+        for key, counts in (("fetched", stage.fetched_by_role), ("crashed", stage.crashed_by_role),
+                            ("bricked", stage.bricked_by_role)):
+            for role, n in counts.items():
+                roles[role][key] += n
+    return {role: roles[role] for role in sorted(roles)}
 
 
 def _down_events(record, recovery) -> list[tuple[int, float]]:

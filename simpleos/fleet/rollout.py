@@ -40,6 +40,8 @@ class StageRecord:
     rejected: int = 0
     halted: bool = False
     fetched_by_role: dict = field(default_factory=dict)
+    crashed_by_role: dict = field(default_factory=dict)
+    bricked_by_role: dict = field(default_factory=dict)
     silent_minutes: dict = field(default_factory=dict)       # role -> minutes its bricked machines went silent
     silent_cumulative: dict = field(default_factory=dict)    # role -> running totals of those
 
@@ -137,9 +139,12 @@ class Rollout:
         stage.fetched_by_role[role] = stage.fetched_by_role.get(role, 0) + machines
         self.fetched_total += machines
         kind = effect["effect"]
+        if kind in (BOOTLOOP, REBOOTED):
+            stage.crashed_by_role[role] = stage.crashed_by_role.get(role, 0) + machines
         if kind == BOOTLOOP:
             stage.crashed += machines
             stage.bricked += machines
+            stage.bricked_by_role[role] = stage.bricked_by_role.get(role, 0) + machines
             minutes = stage.silent_minutes.setdefault(role, [])
             totals = stage.silent_cumulative.setdefault(role, [])
             minutes.append(minute)
