@@ -80,12 +80,13 @@ def _draw_blast_radius(axes, runs: list[dict], labels: list[str]) -> None:
     axes.barh(positions, [run["sensor_crashed"] for run in runs], left=crashed, color="#2ca02c", alpha=0.35,
               label="only the sensor died; machine up")
     axes.set_xscale("symlog", linthresh=10)
+    axes.set_xlim(left=0, right=max(run["machines"] for run in runs) * 1.5)
     axes.set_yticks(positions, labels, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlabel(f"machines (of {runs[0]['machines']:,}; log scale)")
     axes.set_title("blast radius")
     for y, run in enumerate(runs):
-        axes.text(max(run["crashed"], 1), y, f" {100 * run['crashed'] / run['machines']:.2f}% crashed",
+        axes.text(run["crashed"], y, f" {run['crashed']:,} crashed ({100 * run['crashed'] / run['machines']:.2g}%)",
                   va="center", fontsize=7)
     axes.legend(fontsize=7, loc="lower right")
 
