@@ -12,8 +12,9 @@ Four measurements:
              bad file, a 3-boot bootloop), in process, against bare unicorn doing
              the hardware part of one power-on: a new engine, 64 MiB mapped, a
              small program run (the same ratio style as the other benchmarks).
-  pool       booting the 24 classes of `fleet compare` (4 models x 3 roles x
-             with/without the update) with --workers 1 and --workers 2.
+  pool       `simpleos fleet compare` as a subprocess with --workers 1 and 2: 24
+             class boots (4 models x 3 roles, with and without the update), and
+             48 with two sensor builds. Each CLI process boots its classes anew.
 
 The pool's subprocesses get a private PYTHONPYCACHEPREFIX (and PYTHONDONTWRITEBYTECODE
 removed), like bench_boot's, and one untimed pool run writes their .pyc first.
@@ -21,9 +22,11 @@ removed), like bench_boot's, and one untimed pool run writes their .pyc first.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-from _common import Ratio, Result, Row, assemble_bare, interleave, median, paired_ratio, scratch, timed
+from _common import REPO, Ratio, Result, Row, assemble_bare, interleave, median, paired_ratio, scratch, timed
 
 BAD = Path(__file__).resolve().parents[1] / "channel_files" / "C-00000291-bad.sys"
 BIG, SMALL = 8_500_000, 10_000
@@ -60,17 +63,16 @@ def _bare_power_on() -> float:
     return timed(power_on)
 
 
-def _boot_classes(workers: int) -> float:
-    """Seconds to boot fleet compare's 24 classes, nothing cached."""
-    from simpleos.fleet.classes import BootTask, MachineClass
-    from simpleos.fleet.emulate import emulate, forget_cached_boots
-    from simpleos.isolation import MODELS
-    content = BAD.read_bytes()
-    tasks = [BootTask(MachineClass(model, "original", role), name, data, 0, False)
-             for model in MODELS for role in ("workstation", "server", "kiosk")
-             for name, data in ((None, None), (BAD.name, content))]
-    forget_cached_boots()
-    return timed(lambda: emulate(tasks, workers=workers, progress=False))
+def _compare_cli(workers: int, builds: str) -> float:
+    """Seconds for `python -m simpleos fleet compare` as a subprocess: every class booted, then 12 runs."""
+    command = [sys.executable, "-m", "simpleos", "fleet", "compare", "--channel", str(BAD), "--json",
+               "--workers", str(workers), "--builds", builds]
+
+    def call():
+        finished = subprocess.run(command, capture_output=True, cwd=REPO)
+        if finished.returncode != 0:
+            raise RuntimeError(f"fleet compare failed: {finished.stderr[-300:]}")
+    return timed(call)
 
 
 class warm_bytecode:
@@ -100,9 +102,11 @@ def run(quick: bool = False) -> Result:
                        for policy in policies for machines in (BIG, SMALL)}, repetitions)
     boots = interleave({"class boot": _class_boot, "bare": _bare_power_on}, repetitions * 2)
     with warm_bytecode():
-        _boot_classes(2)                                                  # write the workers' .pyc, untimed
-        pool = interleave({"1 worker": lambda: _boot_classes(1), "2 workers": lambda: _boot_classes(2)},
-                          1 if quick else 3)
+        _compare_cli(2, "original")                                       # write every process's .pyc, untimed
+        pool = interleave({f"{classes} classes, {workers} worker{'s' if workers > 1 else ''}":
+                           (lambda w=workers, b=builds: _compare_cli(w, b))
+                           for classes, builds in ((24, "original"), (48, "original=0.5,fixed=0.5"))
+                           for workers in (1, 2)}, 1 if quick else 3)
     result = Result("fleet", "Fleet simulator: 8.5 M machines on one core, and the class boots behind it")
     result.rows = [Row(f"simulate {label} machines (classes cached)", median(values), "s", values)
                    for label, values in sims.items()]
@@ -110,7 +114,7 @@ def run(quick: bool = False) -> Result:
                         "s", boots["class boot"]),
                     Row("bare unicorn: new engine + 64 MiB + 600 instructions", median(boots["bare"]), "s",
                         boots["bare"])]
-    result.rows += [Row(f"boot fleet compare's 24 classes, {label}", median(values), "s", values)
+    result.rows += [Row(f"`fleet compare` CLI, {label}", median(values), "s", values)
                     for label, values in pool.items()]
     big = f"all-at-once, {BIG:,}"
     result.ratios = [Ratio(f"simulate {BIG:,} machines, all-at-once: wall seconds", median(sims[big]), aim="<= 60")]
@@ -118,8 +122,12 @@ def run(quick: bool = False) -> Result:
                                                                                     sims[f"{policy}, {SMALL:,}"]),
                             note="cohorts: the cost does not grow with machines") for policy in policies]
     result.ratios += [Ratio("one class boot / bare unicorn power-on", paired_ratio(boots["class boot"], boots["bare"])),
-                      Ratio("24 class boots: 2 workers / 1 worker", paired_ratio(pool["2 workers"], pool["1 worker"]),
-                            note=f"{os.cpu_count()} CPUs; spawn start-up included")]
+                      Ratio("fleet compare, 24 classes: 2 workers / 1 worker",
+                            paired_ratio(pool["24 classes, 2 workers"], pool["24 classes, 1 worker"]),
+                            note=f"{os.cpu_count()} CPUs; worker start-up included"),
+                      Ratio("fleet compare, 48 classes: 2 workers / 1 worker",
+                            paired_ratio(pool["48 classes, 2 workers"], pool["48 classes, 1 worker"]),
+                            note=f"{os.cpu_count()} CPUs; worker start-up included")]
     result.notes.append(f"{repetitions} interleaved rounds for the simulations, {repetitions * 2} for the boots")
     return result
 

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import BadInput
 from .classes import BootTask, boot_class
@@ -52,8 +53,11 @@ def _run_local(todo: list[BootTask], workers: int):
     context = multiprocessing.get_context("spawn")   # no fork: the parent may hold unicorn or rich threads
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
         futures = {pool.submit(boot_class, task): task for task in todo}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BrokenProcessPool:
+            raise BadInput("a worker process booting machine classes died; try --workers 1") from None
 
 
 def _run_ray(todo: list[BootTask], workers: int, address: str | None):
