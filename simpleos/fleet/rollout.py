@@ -8,8 +8,10 @@ content cycles later. When a fetch happens, the machine's class effect --
 from a real SimpleOS boot, never a coin flip -- says what became of it: a
 bootloop goes silent and waits for a technician, a reboot comes back by
 itself, a ring-3 sensor restarts. A halt rolls the content back: every
-fetch after it gets the previous content. After the rollout ends (halted,
-done, or the time limit) the fetches still scheduled happen unobserved.
+fetch after it gets the previous content. DONE ends the rollout only once no
+machine is still to fetch (workstations off until Monday, pinned customers a
+day or two later): until then the policy is still asked, and may still
+halt. A policy that never finishes is stopped after two weeks.
 This module moves machines through the rollout; recovery.py fixes them.
 """
 from __future__ import annotations
@@ -93,12 +95,12 @@ class Rollout:
                 if self.released:
                     record.stages[self.released - 1].halted = True
                 break
-            elif action == DONE:
-                break
+            elif action == DONE and not self.events:
+                break                            # released, and nobody is still to fetch: over
         record.ended_at = minute
         record.completed = record.halted_at is None and self.released == len(record.stages)
         if record.halted_at is None:
-            self._deliver_until(None)            # the content stays out: late fetches still happen
+            self._deliver_until(None)            # stopped by the time limit: the content stays out
         return record
 
     # --- releasing and fetching -----------------------------------------------------

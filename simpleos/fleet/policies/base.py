@@ -6,7 +6,9 @@ minute what to do (`decide(view)`), with a RolloutView that holds only what
 a real rollout service can see: who fetched the update and whose check-ins
 are missing -- never who crashed. It answers NEXT (release the next stage),
 WAIT, HALT (stop and roll back: machines that fetch from now on get the
-previous content) or DONE (every stage is out and the policy is satisfied).
+previous content) or DONE (no more stages; the rollout ends once no machine
+is still to fetch, and until then the policy is still asked, so it can
+still halt).
 A policy is a small class; a lab's grader can load a student's from a file
 (loader.py). This module defines the interface; it must NOT simulate.
 """
