@@ -48,6 +48,7 @@ def _class_boot() -> float:
     task = BootTask(MachineClass("monolithic", "original", "server"), BAD.name, BAD.read_bytes(), 0, False)
 
     def boot():
+        """One class boot, checked."""
         if boot_class(task)["effect"] != "bootloop":
             raise RuntimeError("the bad file should bootloop a monolithic server")
     return timed(boot)
@@ -59,6 +60,7 @@ def _bare_power_on() -> float:
     code = assemble_bare(LOOP, 0x1000)
 
     def power_on():
+        """One bare engine, mapped and run."""
         engine = Uc(UC_ARCH_X86, UC_MODE_64)
         engine.mem_map(0, 64 << 20)
         engine.mem_write(0x1000, code)
@@ -72,6 +74,7 @@ def _compare_cli(workers: int, builds: str) -> float:
                "--workers", str(workers), "--builds", builds]
 
     def call():
+        """One CLI run, checked."""
         finished = subprocess.run(command, capture_output=True, cwd=REPO)
         if finished.returncode != 0:
             raise RuntimeError(f"fleet compare failed: {finished.stderr[-300:]}")
@@ -82,12 +85,14 @@ class warm_bytecode:
     """Context manager: the pool's subprocesses write and reuse .pyc in a private cache, as in a normal install."""
 
     def __enter__(self):
+        """Drop PYTHONDONTWRITEBYTECODE, point the bytecode cache at the scratch directory."""
         self._saved = {k: os.environ.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         os.environ["PYTHONPYCACHEPREFIX"] = str(scratch() / "pycache")
         return self
 
     def __exit__(self, *exc):
+        """Put the environment back."""
         for key, value in self._saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -150,11 +150,13 @@ def _check_policy_flags(policies: list[str], policy_options: dict) -> None:
 
 
 def _title(report: dict, compare: bool = False) -> str:
+    """The picture's title."""
     what = "every policy x model" if compare else f"{report['policy']}, {report['model']}"
     return f"{report['channel']} over {report['machines']:,} machines: {what} (seed {report['seed']})"
 
 
 def _names(text: str | None) -> list[str] | None:
+    """"a,b" -> ["a", "b"]; None stays None."""
     return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 

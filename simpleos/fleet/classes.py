@@ -6,7 +6,10 @@ shipped disk plus /etc/role), the update is delivered as `--channel` would,
 and `simpleos.system.boot_with` boots it -- up to three times, like
 `simpleos compare`. What the boots did (bootloop, a reboot that came back,
 a sensor restart, a rejection, nothing) is the class's *effect*, and every
-machine of the class that fetches the update gets exactly that effect.
+machine of the class that fetches the update gets exactly that effect. A
+bootlooping class then gets the 2024 fix on the same disk -- safe mode,
+`rm` of the file, reboot -- and whether that brings it up says whether a
+technician can fix its machines at all.
 Each class is also booted without the update, as the baseline. This module
 runs in worker processes: everything it takes and returns pickles, and it
 builds its own Machine (unicorn objects do not pickle). It must NOT simulate
@@ -83,9 +86,23 @@ def boot_class(task: BootTask) -> dict:
         session = boot_with(BootOptions(machine=home, model=cls.model, channels=channels, sensor_build=cls.build,
                                         max_boots=MAX_BOOTS, seed=task.seed, auto_repair=task.auto_repair))
         try:
-            return effect_of(session)
+            effect = effect_of(session)
         finally:
             session.close()
+        if effect["effect"] == BOOTLOOP:
+            effect.update(_fix_by_hand(home, cls, task))
+        return effect
+
+
+def _fix_by_hand(home: str, cls: MachineClass, task: BootTask) -> dict:
+    """The 2024 fix on the bootlooping disk: safe mode, `rm` the file, reboot. Does the machine come up?"""
+    fix = f"rm /drivers/sensor/{task.content_name}; reboot"
+    session = boot_with(BootOptions(machine=home, model=cls.model, sensor_build=cls.build, safe_mode=True,
+                                    exec_commands=fix, max_boots=1, seed=task.seed))
+    try:
+        return {"manual_fix": session.verdict, "fix_boots": len(session.boots)}
+    finally:
+        session.close()
 
 
 def effect_of(session) -> dict:
@@ -108,4 +125,5 @@ def effect_of(session) -> dict:
             "bugcheck": bugchecks[0].bugcheck.name if bugchecks else None,
             "sensor_crashes": totals["crashes"], "sensor_restarts": totals["restarts"],
             "quarantined": list(totals["quarantined"]), "rejected": list(totals["rejected"]),
-            "down_minutes": round(down_ms / 60_000, 4) if bugchecks else 0.0}
+            "down_minutes": round(down_ms / 60_000, 4) if bugchecks else 0.0,
+            "manual_fix": None, "fix_boots": 0}

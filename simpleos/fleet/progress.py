@@ -12,12 +12,14 @@ class BootProgress:
     """Context manager: `advance(label)` once per finished class boot."""
 
     def __init__(self, total: int, enabled: bool | None = None) -> None:
+        """`total` boots to come; enabled None = only when stderr is a terminal."""
         self.total = total
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._progress = None
         self._task = None
 
     def __enter__(self) -> "BootProgress":
+        """Start drawing (if enabled)."""
         if self.enabled and self.total:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,5 +36,6 @@ class BootProgress:
             self._progress.update(self._task, advance=1, description=label)
 
     def __exit__(self, *exc_info) -> None:
+        """Stop drawing; the bar disappears (transient)."""
         if self._progress is not None:
             self._progress.stop()

@@ -38,6 +38,9 @@ def recover(record, zone_machines: list[int], spec: FleetSpec) -> Recovery:
     for minute, machines, down in record.reboots:
         recovery.returns.append((minute + down, machines))
         recovery.machine_hours_lost += machines * down / 60
+    for minute, machines in record.unfixable:     # down for good: the fix by hand did not work on them
+        recovery.unfinished += machines
+        recovery.machine_hours_lost += machines * MAX_RECOVERY_MINUTES / 60
     known_at = record.halted_at if record.halted_at is not None else record.ended_at
     for zone_index, zone in enumerate(calendar.ZONES):
         arrivals = [(minute, locked, n) for minute, z, locked, n in record.bricked_arrivals if z == zone_index]

@@ -43,7 +43,7 @@ def result(*, policy, policy_name: str, channel: str, fleet, effects: dict, clas
         "minutes_to_99_recovered": to_99,
         "recovered_99_at": calendar.timestamp(to_99) if to_99 is not None else None,
         "still_down_at_horizon": round(recovery.unfinished),
-        "emulated_boots": sum(boot["boots"] for boot in class_boots.values()),
+        "emulated_boots": sum(boot["boots"] + boot["fix_boots"] for boot in class_boots.values()),
         "machine_classes": len(effects),
         "classes": [_class_row(cls, fleet, effects[cls], class_boots) for cls in sorted(effects)],
         "rings": [s.to_json() for s in stages],
@@ -60,7 +60,7 @@ def _class_row(cls, fleet, effect: dict, class_boots: dict) -> dict:
             "effect": effect["effect"], "verdict": effect["verdict"], "boots": effect["boots"],
             "bugcheck": effect["bugcheck"], "sensor_crashes": effect["sensor_crashes"],
             "quarantined": effect["quarantined"], "rejected": effect["rejected"],
-            "baseline_verdict": class_boots[("baseline", cls)]["verdict"]}
+            "manual_fix": effect["manual_fix"], "baseline_verdict": class_boots[("baseline", cls)]["verdict"]}
 
 
 def _by_role(fleet, stages) -> dict:
@@ -80,6 +80,7 @@ def _by_role(fleet, stages) -> dict:
 def _down_events(record, recovery) -> list[tuple[int, float]]:
     """(minute, change in machines down), sorted: +n when machines crash, -n when they return."""
     events = [(minute, float(n)) for minute, _, _, n in record.bricked_arrivals]
+    events += [(minute, float(n)) for minute, n in record.unfixable]
     events += [(minute, float(n)) for minute, n, _ in record.reboots]
     events += [(minute, -float(n)) for minute, n in recovery.returns]
     return sorted(events, key=lambda e: (e[0], -e[1]))

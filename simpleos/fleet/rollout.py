@@ -63,12 +63,14 @@ class RolloutRecord:
     completed: bool = False
     bricked_arrivals: list = field(default_factory=list)   # (minute, zone, bitlocker, machines)
     reboots: list = field(default_factory=list)            # (minute, machines, minutes down)
+    unfixable: list = field(default_factory=list)          # (minute, machines) the 2024 fix did not bring up
 
 
 class Rollout:
     """One policy rolling one update out over one fleet."""
 
     def __init__(self, fleet: Fleet, effects: dict, policy: Policy) -> None:
+        """The fleet, its classes' effects (class -> boot result) and a fresh policy."""
         self.fleet, self.spec, self.effects, self.policy = fleet, fleet.spec, effects, policy
         self.timing = stream(self.spec.seed, "timing")
         self.noise = stream(self.spec.seed, "noise")
@@ -122,6 +124,7 @@ class Rollout:
                     self._schedule(at, index, n)
 
     def _schedule(self, minute: int, cohort: int, machines: int) -> None:
+        """`machines` of cohort number `cohort` will fetch at `minute`."""
         if machines:
             self.sequence += 1
             heapq.heappush(self.events, (minute, self.sequence, cohort, machines))
@@ -151,7 +154,10 @@ class Rollout:
             totals = stage.silent_cumulative.setdefault(role, [])
             minutes.append(minute)
             totals.append((totals[-1] if totals else 0) + machines)
-            self.record.bricked_arrivals.append((minute, cohort.zone, cohort.bitlocker, machines))
+            if effect["manual_fix"] == "up":
+                self.record.bricked_arrivals.append((minute, cohort.zone, cohort.bitlocker, machines))
+            else:                                # safe mode + rm did not bring the class up
+                self.record.unfixable.append((minute, machines))
         elif kind == REBOOTED:
             stage.crashed += machines
             self.record.reboots.append((minute, machines, effect["down_minutes"]))

@@ -89,14 +89,17 @@ def compare_table(comparison: dict) -> list[str]:
 
 
 def _label(c: dict) -> str:
+    """model/build/role of a class row."""
     return f"{c['model']}/{c['build']}/{c['role']}"
 
 
 def _count(n: int, machines: int) -> str:
+    """A count and its share of the fleet, like 1,234 (12.3%)."""
     return f"{n:,} ({100 * n / machines:.1f}%)"
 
 
 def _duration(report: dict) -> str:
+    """Time to 99% recovered, in minutes or days, with the date."""
     minutes = report["minutes_to_99_recovered"]
     if minutes is None:
         return "not within a year"

@@ -82,3 +82,18 @@ def test_technicians_fix_every_bricked_machine_and_bitlocker_costs_more():
     assert abs(plain.fixed_by_hand - 6_000) < 1e-6 and abs(sum(n for _, n in plain.returns) - 6_000) < 1e-6
     assert plain.unfinished == 0 and encrypted.machine_hours_lost > 1.5 * plain.machine_hours_lost
     assert min(minute for minute, _ in plain.returns) > 78                # nobody knew the fix before the halt
+
+
+def test_a_bootloop_the_fix_by_hand_does_not_cure_stays_down():
+    from simpleos.fleet.classes import BOOTLOOP
+    from simpleos.fleet.policies.builtin import AllAtOnce
+    from simpleos.fleet.report import minutes_to_recover
+    from simpleos.fleet.rollout import Rollout
+    spec = FleetSpec(machines=1_000)
+    fleet = build_fleet(spec, [1_000])
+    stuck = {"effect": BOOTLOOP, "down_minutes": 1.0, "manual_fix": "bootloop"}
+    record = Rollout(fleet, {cls: stuck for cls in fleet.classes()}, AllAtOnce()).run()
+    recovery = recover(record, fleet.zone_machines, spec)
+    bricked = sum(stage.bricked for stage in record.stages)
+    assert bricked > 0 and record.bricked_arrivals == [] and recovery.unfinished == bricked
+    assert recovery.returns == [] and minutes_to_recover([], bricked, 0.99) is None

@@ -27,6 +27,7 @@ def test_cf291_all_at_once_monolithic_most_machines_crash_and_stay_down():
     assert report["halted_after_minutes"] == 78 and report["halted_at"] == "2024-07-19T05:27Z"
     assert {c["effect"] for c in report["classes"]} == {"bootloop"}
     assert {c["bugcheck"] for c in report["classes"]} == {"PAGE_FAULT_IN_NONPAGED_AREA"}
+    assert {c["manual_fix"] for c in report["classes"]} == {"up"}       # safe mode + rm works on every class
     assert report["machine_hours_lost"] > 24 * report["bricked"]       # days each, waiting for a technician
     assert report["recovered_99_at"].startswith("2024-07-2")            # ~10 days, as in 2024 (29 July)
 
@@ -121,8 +122,9 @@ def test_pinned_machines_never_get_content_that_was_pulled_in_time():
 def test_every_class_is_booted_and_counted():
     report = run(mix="monolithic=0.5,microkernel=0.5", builds="original=0.5,fixed=0.5")
     assert report["machine_classes"] == 2 * 2 * 3 == len(report["classes"])
-    # per class: one baseline boot, and 3 boots for a bootloop or 1 for anything else
-    expected = sum(1 + (3 if c["effect"] == "bootloop" else 1) for c in report["classes"])
+    # per class: one baseline boot, and 3 boots for a bootloop (+ the fix: safe mode, then a normal boot)
+    # or 1 for anything else
+    expected = sum(1 + (3 + 2 if c["effect"] == "bootloop" else 1) for c in report["classes"])
     assert report["emulated_boots"] == expected
     assert sum(c["machines"] for c in report["classes"]) == report["machines"]
 

@@ -105,6 +105,7 @@ def _factory(cls: type, options: dict, origin: str) -> Callable[[], Policy]:
         raise BadInput(f"{origin}: {cls.name} takes no parameters")
 
     def make() -> Policy:
+        """A fresh policy with the checked options."""
         try:
             return cls(**options)
         except Exception as error:  # noqa: BLE001 - a student's constructor
@@ -133,4 +134,5 @@ def _coerce(origin: str, key: str, value, default):
 
 
 def _is_number(value) -> bool:
+    """An int or a float, but not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
