@@ -69,10 +69,10 @@ def _run_ray(todo: list[BootTask], workers: int, address: str | None):
     started_here = not ray.is_initialized()
     if started_here:
         options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
-        if address:
-            ray.init(address=address, **options)
+        if address or os.environ.get("RAY_ADDRESS"):
+            ray.init(address=address, **options)     # join a running cluster (ray.init reads $RAY_ADDRESS)
         else:
-            ray.init(num_cpus=workers, **options)     # a local one-machine "cluster" (or $RAY_ADDRESS)
+            ray.init(num_cpus=workers, **options)     # start a local one-machine Ray
     remote_boot = ray.remote(num_cpus=1)(boot_class)
     try:
         pending = {remote_boot.remote(task): task for task in todo}
@@ -80,18 +80,21 @@ def _run_ray(todo: list[BootTask], workers: int, address: str | None):
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
                 task = pending.pop(ref)
-                yield task, _ray_result(ray, ref)
+                yield task, _ray_result(ray, ref, task)
     finally:
         if started_here:
             ray.shutdown()
 
 
-def _ray_result(ray, ref) -> dict:
-    """ray.get, with a worker's BadInput (e.g. a guest program that does not assemble) kept as one line."""
+def _ray_result(ray, ref, task: BootTask) -> dict:
+    """ray.get; a failed task (a worker's BadInput, a lost worker) is one line, not Ray's traceback."""
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as failure:
         cause = getattr(failure, "cause", None)
         if isinstance(cause, BadInput):
             raise BadInput(str(cause)) from None
-        raise
+        raise BadInput(f"the Ray task booting {task.machine_class.label} failed: "
+                       f"{type(cause or failure).__name__}: {(str(cause or failure).splitlines() or [''])[0]}") from None
+    except ray.exceptions.RayError as failure:
+        raise BadInput(f"the Ray task booting {task.machine_class.label} failed: {type(failure).__name__}") from None

@@ -97,3 +97,14 @@ def test_a_bootloop_the_fix_by_hand_does_not_cure_stays_down():
     bricked = sum(stage.bricked for stage in record.stages)
     assert bricked > 0 and record.bricked_arrivals == [] and recovery.unfinished == bricked
     assert recovery.returns == [] and minutes_to_recover([], bricked, 0.99) is None
+
+
+def test_bad_input_inside_a_pool_worker_comes_back_as_one_line():
+    import pytest
+
+    from simpleos.errors import BadInput
+    from simpleos.fleet.classes import BootTask, MachineClass
+    from simpleos.fleet.emulate import emulate
+    tasks = [BootTask(MachineClass("exokernel", "original", role), None, None, 0, False) for role in ("server", "kiosk")]
+    with pytest.raises(BadInput, match="exokernel"):
+        emulate(tasks, workers=2)
