@@ -8,7 +8,7 @@ Every number is compared with bare unicorn measured in the same process,
 interleaved, median of N repetitions; a ratio is the median of the per-round
 ratios (see docs/performance.md). One module per benchmark:
 bench_compute.py, bench_syscall.py, bench_boot.py, bench_sensor.py, bench_models.py,
-bench_debug.py, bench_memory.py (helpers in _common.py).
+bench_debug.py, bench_memory.py, bench_fleet.py (helpers in _common.py).
 """
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ import _common  # noqa: E402  (sets up sys.path for simpleos)
 import bench_boot  # noqa: E402
 import bench_compute  # noqa: E402
 import bench_debug  # noqa: E402
+import bench_fleet  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_sensor  # noqa: E402
 import bench_models  # noqa: E402
 import bench_syscall  # noqa: E402
 
 BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor, "models": bench_models, "debug": bench_debug,
-              "memory": bench_memory}
+              "memory": bench_memory, "fleet": bench_fleet}
 
 
 def environment() -> dict:

@@ -9,7 +9,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DATA_SUFFIXES = {".asm", ".sys", ".toml"}
+DATA_SUFFIXES = {".asm", ".inc", ".sys", ".toml"}
 
 
 def test_every_guest_source_and_sample_is_package_data():
@@ -47,7 +47,7 @@ def test_a_machine_boots_from_the_built_wheel(tmp_path):
         names = archive.namelist()
         archive.extractall(unpacked)
     for needed in ("simpleos/kernel/entry.asm", "simpleos/kernel/kapi.asm", "simpleos/drivers/sensor/sensor.asm",
-                   "simpleos/drivers/sensor/manifest.toml", "simpleos/userland/init.asm",
+                   "simpleos/drivers/sensor/manifest.toml", "simpleos/userland/init.asm", "simpleos/userland/init.inc",
                    "simpleos/channel_files/C-00000291-good.sys"):
         assert needed in names
     booted = subprocess.run([sys.executable, "-m", "simpleos", "boot", "--machine", str(tmp_path / "m"), "--json"],

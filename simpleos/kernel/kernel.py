@@ -31,6 +31,7 @@ from .klog import KernelLog
 from .loader import (USER_DEFINES, Module, argument_block, find_program, first_user_registers, iretq_frame)
 from .pipes import PipeEnd, PipeNamespace
 from .placement import KAPI_USER_BASE
+from .role import init_program
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import SLICE_INSTRUCTIONS, Scheduler
 from .services import ModelServices
@@ -138,7 +139,7 @@ class Kernel:
 
     def start_init(self) -> int:
         """Start init, the first user process (the only one that may say "boot complete")."""
-        init = self.init_pid = self.spawn_program("init")
+        init = self.init_pid = self.spawn_program(init_program(self))
         if init < 0:
             raise BadInput("userland/init.asm is missing")
         self.log(f"init: started as pid {init} (ring 3)")

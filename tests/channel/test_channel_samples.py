@@ -8,7 +8,7 @@ from simpleos.channel import (IPC, PROCESS, abi_validate, channel_from_name, loa
                               template_validate)
 from paths import CHANNEL_FILES, REPO
 
-SOURCES = ["C-00000291-good", "C-00000291-bad", "C-00000292-process"]
+SOURCES = sorted(source.stem for source in CHANNEL_FILES.glob("C-*.toml"))
 MSSE_PREFIX = b"\\\\.\\pipe\\MSSE-"
 
 
