@@ -177,7 +177,7 @@ class Campaign:
             self._note_crash(data, outcome, origin, start)
             return new_edges
         if new_bits or is_seed:                      # seeds always join the corpus
-            self.corpus.add(data, self.result.execs, outcome.instructions, seed=is_seed)
+            self.corpus.add(data, self.result.execs, outcome.length, seed=is_seed)
             self._parents.setdefault(data, origin)
         return new_edges
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .spans import Spans, spans_of
 
 RECENT = 8
-SLOW = 8                 # an entry running this many times the seeds' instructions is "slow"
+SLOW = 8                 # an entry running this many times longer than the seeds is "slow"
 OTHERS = 0.05            # how often a parent is not a preferred entry
 
 
@@ -33,7 +33,7 @@ class Entry:
     data: bytes
     spans: Spans | None
     found_at: int                    # executions so far when it was added
-    instructions: int                # its execution's length
+    length: int                      # its execution's length (Outcome.length)
 
 
 class Corpus:
@@ -42,17 +42,17 @@ class Corpus:
     def __init__(self) -> None:
         self.preferred: list[Entry] = []
         self.others: list[Entry] = []
-        self.seed_instructions = 0
+        self.seed_length = 0
 
     def __len__(self) -> int:
         return len(self.preferred) + len(self.others)
 
-    def add(self, data: bytes, found_at: int, instructions: int, seed: bool = False) -> Entry:
+    def add(self, data: bytes, found_at: int, length: int, seed: bool = False) -> Entry:
         """Keep an input (a seed sets the yardstick of what is slow)."""
-        entry = Entry(data, spans_of(data), found_at, instructions)
+        entry = Entry(data, spans_of(data), found_at, length)
         if seed:
-            self.seed_instructions = max(self.seed_instructions, instructions)
-        slow = instructions > SLOW * max(self.seed_instructions, 1)
+            self.seed_length = max(self.seed_length, length)
+        slow = length > SLOW * max(self.seed_length, 1)
         (self.others if slow or entry.spans is None else self.preferred).append(entry)
         return entry
 

@@ -48,17 +48,23 @@ STACK_SIZE = 16 * PAGE_SIZE          # as a kernel thread's stack
 KERNEL_MODULE = "kernel"             # the module name the kernel gives its own code (kapi) in bugchecks
 
 EDGE_SLOTS = 1 << 12                 # the sensor has some 70 blocks: 4,096 edge slots rarely collide
+# In fuzzing mode the per-instruction counter is off and runs are bounded in blocks instead:
+# RING0_WATCHDOG / 64 blocks. No block of the sensor's runs 64 instructions (its longest
+# straight line is under 20), so any run of RING0_WATCHDOG instructions spends that budget
+# first; it is then run again with the exact counter, and only that run can say HANG.
+HANG_BLOCK_DIVISOR = 64
 SURVIVED, CRASH, HANG = "survived", "crash", "hang"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Outcome:
     """What one execution did."""
     kind: str                        # SURVIVED | CRASH | HANG
     trap: Trap | None                # the exception, for CRASH
-    rip: int                         # where the sensor was at the end
+    rip: int                         # where the sensor was at the end (0 for SURVIVED)
     event: int                       # index in the workload of the event being judged (-1: none yet)
-    instructions: int                # retired in this execution
+    length: int                      # instructions retired -- or blocks, in fuzzing mode
+    in_blocks: bool                  # True when `length` counts blocks
     verdicts: tuple[tuple[int, int], ...]   # (verdict, rule) per judged event
     logs: int                        # kapi log calls (e.g. the fixed build's bounds-check message)
     registers: dict[str, int] | None = None  # with detail=True, for CRASH and HANG
@@ -139,16 +145,19 @@ class SensorHarness:
     # --- coverage (only while fuzzing) -------------------------------------------------------
 
     def enable_coverage(self, slots: int = EDGE_SLOTS) -> EdgeRecorder:
-        """Install the edge recorder over the sensor's code."""
+        """Fuzzing mode: install the edge recorder over all the machine's code (kapi and the
+        sensor) and let its block budget, not the per-instruction counter, bound each run."""
         if self.recorder is None:
-            self.recorder = EdgeRecorder(self.cpu, self.image.base, self.image.base + self.image.data_offset, slots)
+            self.recorder = EdgeRecorder(self.cpu, self.kapi.base, self.image.base + self.image.data_offset, slots)
+            self.cpu.counter.suspend()
         return self.recorder
 
     def disable_coverage(self) -> None:
-        """Remove the edge recorder (the sensor then runs as in a boot)."""
+        """Back to exact mode: the recorder out, the instruction counter back (as in a boot)."""
         if self.recorder is not None:
             self.recorder.remove()
             self.recorder = None
+            self.cpu.counter.resume()
 
     # --- one execution ------------------------------------------------------------------------
 
@@ -158,11 +167,12 @@ class SensorHarness:
         self._current = -1
         self._verdicts: list[tuple[int, int]] = []
         self._logs = 0
-        self._retired_before = 0
+        self._counted_before = 0
 
     def run(self, content: bytes, detail: bool = False) -> Outcome:
-        """Give the sensor `content` as its only channel file, then the workload; what happened."""
-        cpu = self.cpu
+        """Give the sensor `content` as its only channel file, then the workload; what happened.
+        In fuzzing mode a run that spends its block budget is only *probably* a hang: run()
+        checks it again in exact mode before it says HANG."""
         self.snapshot.restore()
         header_type = int.from_bytes(content[8:10], "little") if len(content) >= 10 else None
         self._reset_run(self._events_of_type.get(header_type, ()))
@@ -174,26 +184,39 @@ class SensorHarness:
             result = len(content)
         self.host_call.set_result(result)
         if self.recorder is not None:
-            self.recorder.reset()
-        end = cpu.run(self.hang_budget)
-        return self._outcome(end, detail)
+            self.recorder.reset(self.hang_budget // HANG_BLOCK_DIVISOR)
+        end = self.cpu.run(self.hang_budget)
+        outcome = self._outcome(end, detail)
+        if self.recorder is not None and outcome.kind == HANG:
+            return self._exactly(content, detail)
+        return outcome
+
+    def _exactly(self, content: bytes, detail: bool) -> Outcome:
+        """Run once with the instruction counter instead of the block budget (then back)."""
+        slots = self.recorder.slots
+        self.disable_coverage()
+        try:
+            return self.run(content, detail)
+        finally:
+            self.enable_coverage(slots)
 
     def _outcome(self, end: SliceEnd, detail: bool) -> Outcome:
         """Turn the way the run stopped into an Outcome."""
+        recorder = self.recorder
         if end.reason == SliceEnd.TRAP:
             kind, rip = CRASH, end.trap.rip
-        elif end.reason == SliceEnd.BUDGET:
+        elif end.reason == SliceEnd.BUDGET or recorder is not None and recorder.exhausted:
             kind, rip = HANG, self.cpu.read("rip")
         else:
-            kind, rip = SURVIVED, self.cpu.read("rip")
-        outcome = dict(kind=kind, trap=end.trap, rip=rip, event=self._current,
-                       instructions=self._retired_before + end.retired, verdicts=tuple(self._verdicts),
-                       logs=self._logs)
+            kind, rip = SURVIVED, 0      # waiting in wait_event again: nobody asks where
+        length = self._counted_before + (recorder.blocks if recorder is not None else end.retired)
+        outcome = Outcome(kind, end.trap, rip, self._current, length, recorder is not None,
+                          tuple(self._verdicts), self._logs)
         if detail and kind != SURVIVED:
-            outcome.update(registers=self.cpu.read_all(),
-                           instance_address=self.read_word(self.image.symbols["current_instance"]),
-                           criterion=self.read_word(self.image.symbols["current_criterion"]))
-        return Outcome(**outcome)
+            outcome.registers = self.cpu.read_all()
+            outcome.instance_address = self.read_word(self.image.symbols["current_instance"])
+            outcome.criterion = self.read_word(self.image.symbols["current_criterion"])
+        return outcome
 
     def _answer(self) -> None:
         """The kernel's side of kapi during an execution (system calls 510..513)."""
@@ -225,8 +248,12 @@ class SensorHarness:
             return -errno.EINVAL
         self.snapshot.write_virtual(buffer, item.message)
         # The sensor blocked in wait_event: the ring-0 watchdog starts counting again.
-        self._retired_before += self.cpu.counter.retired
-        self.cpu.counter.arm(self.hang_budget)
+        if self.recorder is not None:
+            self._counted_before += self.recorder.blocks
+            self.recorder.arm(self.hang_budget // HANG_BLOCK_DIVISOR)
+        else:
+            self._counted_before += self.cpu.counter.retired
+            self.cpu.counter.arm(self.hang_budget)
         return item.event.template_type
 
     def _take_verdict(self, verdict: int, rule: int, handle: int) -> int:

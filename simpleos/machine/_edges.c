@@ -9,6 +9,11 @@
  * XOR slot(current), and its byte in the map counts how often the edge was
  * taken (saturating at 255). The shift makes A->B and B->A different edges.
  *
+ * It also bounds the run: after `budget` blocks it stops the CPU, so the
+ * fuzzer can switch off the per-instruction counter of _icount.c (which
+ * costs it half its speed: the sensor's blocks are short) and still never
+ * hang on a guest loop.
+ *
  * A Python callback here costs about 0.6 us per block: the sensor runs some
  * 300 blocks per event, which would cap the fuzzer at 2,700 executions per
  * second. This costs a few nanoseconds.
@@ -24,6 +29,9 @@ typedef struct {
     uint8_t *map;       /* one hit counter per edge slot                  */
     uint64_t mask;      /* number of slots - 1 (a power of two)           */
     uint64_t previous;  /* slot of the previous block, shifted right by 1 */
+    uint64_t blocks;    /* blocks started since the budget was armed      */
+    uint64_t budget;    /* stop before the block that would exceed it     */
+    int (*emu_stop)(void *uc);  /* unicorn's uc_emu_stop                  */
 } edges_t;
 
 /* A slot for a block address: Fibonacci hashing, then the low bits. */
@@ -35,8 +43,12 @@ static uint64_t slot_of(uint64_t address, uint64_t mask)
 /* Called by unicorn at the start of each block at `address`. */
 void edges_on_block(void *uc, uint64_t address, uint32_t size, edges_t *edges)
 {
-    (void)uc;
     (void)size;
+    if (edges->blocks >= edges->budget) {
+        edges->emu_stop(uc);
+        return;
+    }
+    edges->blocks++;
     uint64_t current = slot_of(address, edges->mask);
     uint8_t *counter = &edges->map[current ^ edges->previous];
     if (*counter != 255)

@@ -90,9 +90,21 @@ def test_content_too_big_for_the_content_area_is_refused_like_the_kernel_does(or
 def test_a_run_that_never_waits_again_is_a_hang_with_the_watchdog_bucket():
     small = SensorHarness("original", hang_budget=200)
     outcome = small.run(GOOD.read_bytes())
-    assert outcome.kind == HANG
+    assert outcome.kind == HANG and outcome.length == 200 and not outcome.in_blocks
     fault = Classifier(small).classify(outcome)
     assert fault.stop == "DPC_WATCHDOG_VIOLATION" and fault.bucket.startswith("DPC_WATCHDOG_VIOLATION_sensor.sys!")
+
+
+def test_in_fuzzing_mode_a_spent_block_budget_is_checked_with_the_exact_counter():
+    small = SensorHarness("original", hang_budget=6400)      # 100 blocks in fuzzing mode
+    small.enable_coverage()
+    good = GOOD.read_bytes()                                 # some 1,800 instructions: not a hang
+    assert small.run(good).kind == SURVIVED
+    assert small.recorder is not None and small.cpu.counter.suspended
+    tiny = SensorHarness("original", hang_budget=640)        # 10 blocks; 640 instructions: a hang
+    tiny.enable_coverage()
+    outcome = tiny.run(good)
+    assert outcome.kind == HANG and not outcome.in_blocks and outcome.length == 640
 
 
 def test_a_string_test_on_an_integer_input_dereferences_the_integer(original, fixed):
@@ -105,7 +117,7 @@ def test_a_string_test_on_an_integer_input_dereferences_the_integer(original, fi
 
 
 def test_coverage_is_recorded_only_while_enabled(original):
-    assert original.recorder is None
+    assert original.recorder is None and not original.cpu.counter.suspended
     recorder = original.enable_coverage()
     try:
         original.run(GOOD.read_bytes())
@@ -115,7 +127,7 @@ def test_coverage_is_recorded_only_while_enabled(original):
         assert any(good) and any(bad) and good != bad
     finally:
         original.disable_coverage()
-    assert original.recorder is None
+    assert original.recorder is None and not original.cpu.counter.suspended
 
 
 @pytest.mark.parametrize("data", [b"", b"\0" * 39, b"not a channel file at all" * 3])
