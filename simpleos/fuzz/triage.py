@@ -69,7 +69,7 @@ class Classifier:
         module, offset = self.harness.locate(outcome.rip)
         where = self.symbols.symbolize(outcome.rip)
         if outcome.kind == HANG:
-            bugcheck = watchdog_bugcheck(outcome.rip, module, offset, outcome.length)
+            bugcheck = watchdog_bugcheck(outcome.rip, module, offset, self.harness.hang_budget)
             vector, name, address = None, "hang", None
         else:
             trap = outcome.trap
@@ -153,7 +153,7 @@ def explain(harness, outcome: Outcome, fault: Fault, file: str) -> list[str]:
     symbols = DumpSymbols(harness.modules())
     event = harness.workload[outcome.event].label if outcome.event >= 0 else "its content"
     if outcome.kind == HANG:
-        return [f"the sensor ran {outcome.length:,} instructions judging {event} without waiting for "
+        return [f"the sensor ran {harness.hang_budget:,} instructions judging {event} without waiting for "
                 f"the next event: at ring 0 the watchdog bugchecks ({fault.stop}) at {fault.symbol}"]
     trap = outcome.trap
     lines = []
