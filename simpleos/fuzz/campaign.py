@@ -122,16 +122,22 @@ class Campaign:
         self.coverage = CoverageMap()
         self.crashes: dict[tuple, Crash] = {}
         self.result = CampaignResult(build, seed, [s.name for s in seeds])
+        self._stop_when: Callable[[Crash], bool] | None = None
+        self._stopped = False
         self._origin: dict[tuple, Seed] = {}
         self._parents: dict[bytes, Seed] = {}
 
     # --- the loop ---------------------------------------------------------------------
 
     def run(self, execs: int | None = None, seconds: float | None = None,
-            progress: Callable[[Status], None] | None = None, progress_every: float = 0.25) -> CampaignResult:
-        """Fuzz until `execs` executions or `seconds` seconds (default: DEFAULT_SECONDS)."""
+            progress: Callable[[Status], None] | None = None, progress_every: float = 0.25,
+            stop_when: Callable[[Crash], bool] | None = None) -> CampaignResult:
+        """Fuzz until `execs` executions or `seconds` seconds (default: DEFAULT_SECONDS), or until
+        a new unique crash satisfies `stop_when` (e.g. the first that passes template validation)."""
         if execs is None and seconds is None:
             seconds = DEFAULT_SECONDS
+        self._stop_when = stop_when
+        self._stopped = False
         recorder = self.harness.enable_coverage()
         start = time.perf_counter()
         self._started = start
@@ -141,7 +147,7 @@ class Campaign:
             for seed in self.seeds:
                 self._execute(seed.data, seed, recorder, start, is_seed=True)
             done = self.result.execs
-            while execs is None or done < execs:
+            while (execs is None or done < execs) and not self._stopped:
                 parent = self.corpus.pick(self.rng)
                 child = self.mutator.mutate(parent.data, parent.spans)
                 if self._execute(child, self._parents[parent.data], recorder, start):
@@ -193,9 +199,11 @@ class Campaign:
             return
         if len(self.crashes) >= MAX_UNIQUE_CRASHES:
             return
-        self.crashes[key] = Crash(fault, verdicts, data, time.perf_counter() - start, self.result.execs,
-                                  self._event_label(outcome), data=data)
+        crash = self.crashes[key] = Crash(fault, verdicts, data, time.perf_counter() - start, self.result.execs,
+                                          self._event_label(outcome), data=data)
         self._origin[key] = origin
+        if self._stop_when is not None and self._stop_when(crash):
+            self._stopped = True
 
     def _event_label(self, outcome: Outcome) -> str:
         """The workload event the sensor was judging when it went down."""

@@ -8,8 +8,8 @@ every Dirty bit of those pages is cleared (and the TLB flushed once, so no
 cached translation still allows a silent write). restore() then
 
   - writes the saved bytes back over every page the CPU has ever dirtied
-    since the snapshot, and every page the host wrote (write_virtual: host
-    writes never pass through the MMU);
+    since the snapshot, and over every range the host wrote (write_virtual:
+    host writes never pass through the MMU);
   - restores the registers, leaving the TLB alone.
 
 A page, once dirtied, stays in the set restored every time and its Dirty bit
@@ -44,8 +44,9 @@ class Snapshot:
             for page in range(virtual & ~(PAGE_SIZE - 1), virtual + size, PAGE_SIZE):
                 self.pages[page] = self._save(page)
         self._tables = self._group_by_table()
-        self._host_written: set[int] = set()
+        self._host_written: list[tuple[int, int, int]] = []   # (page, offset, length) the host wrote
         self.always: set[int] = set()          # pages the CPU has dirtied: restored every time
+        self._uc = cpu.uc
         for entry_address, _, _ in self.pages.values():
             entry = self.memory.read_u64(entry_address)
             self.memory.write_u64(entry_address, entry & ~DIRTY)
@@ -84,27 +85,33 @@ class Snapshot:
             address = virtual + offset
             page = address & ~(PAGE_SIZE - 1)
             chunk = min(len(data) - offset, page + PAGE_SIZE - address)
-            self.memory.write(self.pages[page][1] | (address - page), data[offset:offset + chunk])
-            self._host_written.add(page)
+            self._uc.mem_write(self.pages[page][1] | (address - page), data[offset:offset + chunk])
+            self._host_written.append((page, address - page, chunk))
             offset += chunk
 
     # --- restoring ---------------------------------------------------------------------------
 
     def dirty_pages(self) -> set[int]:
-        """The pages to put back: dirtied by the CPU (now or before), or written by the host."""
+        """The pages the CPU has dirtied (now or before): put back whole at every restore."""
         for low, span, entries in self._tables:
             raw = self.memory.read(low, span)
             for offset, page in entries:
                 if raw[offset] & DIRTY:          # bit 6 is in the entry's lowest byte
                     self.always.add(page)
-        return self.always | self._host_written
+        return self.always
 
     def restore(self) -> int:
-        """Put the pages and the registers back as they were; returns how many pages were copied."""
+        """Put the pages and the registers back as they were; returns how many pages were copied whole."""
+        write = self._uc.mem_write
         dirty = self.dirty_pages()
         for page in dirty:
-            self.memory.write(self.pages[page][1], self.pages[page][2])
+            _, frame, saved = self.pages[page]
+            write(frame, saved)
+        for page, offset, length in self._host_written:
+            if page not in dirty:
+                _, frame, saved = self.pages[page]
+                write(frame + offset, saved[offset:offset + length])
         self._host_written.clear()
         clear_old_exception(self.context)        # see exception_state.py
-        self.cpu.uc.context_restore(self.context)
+        self._uc.context_restore(self.context)
         return len(dirty)
