@@ -47,15 +47,17 @@ def main(args) -> int:
     from .fuzzreport import StatusLine, print_header, print_report
     seeds = [load_seed(path) for path in args.seeds]
     campaign = Campaign(seeds, args.sensor_build, args.seed)
+    if not args.json:
+        print_header(campaign, args)
+    with StatusLine(enabled=not args.json) as status:
+        try:
+            campaign.run(execs=args.execs, seconds=args.seconds, progress=status.update)
+        except KeyboardInterrupt:        # Ctrl-C ends the fuzzing, not the report
+            print("simpleos: interrupted: reporting what was found so far", file=sys.stderr)
+    result = campaign.finish(args.out, reproduce=True)
     if args.json:
-        campaign.run(execs=args.execs, seconds=args.seconds)
-        result = campaign.finish(args.out, reproduce=True)
         print_json(result.to_json())
     else:
-        print_header(campaign, args)
-        with StatusLine() as status:
-            campaign.run(execs=args.execs, seconds=args.seconds, progress=status.update)
-        result = campaign.finish(args.out, reproduce=True)
         print_report(result)
     return EXIT_CRASHED if result.crashes else EXIT_NO_CRASH
 

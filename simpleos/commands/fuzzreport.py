@@ -12,24 +12,24 @@ import sys
 
 from ..fuzz.reproduce import reproduce_command
 
-INDENT = " " * 13
 
 
 def print_header(campaign, args) -> None:
     """One line: what is fuzzed, from what, for how long."""
     budget = f"{args.execs:,} executions" if args.execs else f"{args.seconds or 30:g} s"
     seeds = ", ".join(seed.name for seed in campaign.seeds)
-    events = len(campaign.harness.workload)
+    events = ", ".join(item.label for item in campaign.harness.workload)
     print(f"fuzzing {campaign.harness.manifest.name} ({campaign.harness.build} build) from {seeds}: {budget}, "
-          f"seed {args.seed}, {events} boot events per execution", flush=True)
+          f"seed {args.seed}", flush=True)
+    print(f"each input is judged against the boot's events of its template type: {events}", flush=True)
 
 
 class StatusLine:
     """A live one-line status on a terminal (nothing otherwise)."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self._live = None
-        if sys.stderr.isatty():
+        if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.live import Live
             self._live = Live(console=Console(stderr=True), transient=True, auto_refresh=False)

@@ -31,7 +31,7 @@ from .coverage import CoverageMap
 from .crash import Crash
 from .harness import Outcome, SensorHarness
 from .minimise import minimise
-from .mutate import Mutator
+from .mutate import MAX_SIZE, Mutator
 from .reproduce import boot_with_file
 from .triage import Classifier, Validator, explain, judge, rejection, why_template_valid
 from .workload import dictionary_of
@@ -117,7 +117,8 @@ class Campaign:
         self.rng = random.Random(seed)
         self.harness = harness if harness is not None else SensorHarness(build)
         self.classifier = Classifier(self.harness)
-        self.mutator = Mutator(self.rng, dictionary_of(self.harness.workload))
+        largest = max(len(seed.data) for seed in seeds)
+        self.mutator = Mutator(self.rng, dictionary_of(self.harness.workload), max(MAX_SIZE, 2 * largest))
         self.corpus = Corpus()
         self.coverage = CoverageMap()
         self.crashes: dict[tuple, Crash] = {}
@@ -160,11 +161,11 @@ class Campaign:
                     if progress is not None and now - last_report >= progress_every:
                         last_report = now
                         progress(self.status(now, last_edge_at))
-        finally:
+        finally:                                      # also on Ctrl-C: what was found so far stands
             self.result.seconds = time.perf_counter() - start
+            self.result.edges = self.coverage.edges
+            self.result.corpus = len(self.corpus)
             self.harness.disable_coverage()
-        self.result.edges = self.coverage.edges
-        self.result.corpus = len(self.corpus)
         if progress is not None:
             progress(self.status(start + self.result.seconds, last_edge_at))
         return self.result
@@ -213,9 +214,13 @@ class Campaign:
 
     def finish(self, out: str | Path | None = None, minimise_crashes: bool = True,
                reproduce: bool = False) -> CampaignResult:
-        """Minimise, explain, write and (optionally) boot every unique crash; the result."""
+        """Minimise, explain, write and (optionally) boot every unique crash; the result, with the
+        crashes that pass template validation first."""
         names = _NameGiver(Path(out)) if out is not None else None
-        for key, crash in self.crashes.items():
+        # The most telling first: validator bugs, then the July 2024 gap, then in order of discovery.
+        ranked = sorted(self.crashes.items(), key=lambda item: (not item[1].validator_bug,
+                                                                not item[1].template_valid))
+        for key, crash in ranked:
             origin = self._origin[key]
             if minimise_crashes:
                 crash.data = minimise(crash.found, lambda candidate: self._same_crash(candidate, key))

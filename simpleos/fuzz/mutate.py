@@ -34,7 +34,7 @@ from ..channel.templates import TEMPLATE_TYPES, template_type
 from .spans import InstanceSpan, Spans, criterion_end, criterion_kind, spans_of
 from .workload import Dictionary
 
-MAX_SIZE = 4 * 1024             # inputs grow no larger than this
+MAX_SIZE = 4 * 1024             # inputs grow no larger than this (or twice the largest seed)
 HAVOC, LYING_COUNT = 0.03, 0.05  # how often a well-formed parent also gets havoc, or a lying count
 KINDS = (KIND_WILDCARD, KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_INT_EQUALS)
 INTERESTING_BYTES = (0, 1, 0x7F, 0x80, 0xFF)
@@ -74,9 +74,10 @@ def _add_to_u32(data: bytes, offset: int, delta: int) -> bytes:
 class Mutator:
     """Makes new inputs from corpus entries, drawing every choice from `rng`."""
 
-    def __init__(self, rng: random.Random, dictionary: Dictionary) -> None:
+    def __init__(self, rng: random.Random, dictionary: Dictionary, max_size: int = MAX_SIZE) -> None:
         self.rng = rng
         self.dictionary = dictionary
+        self.max_size = max_size
         self._structured = [self.flip_wildcard, self.flip_wildcard, self.change_kind, self.change_value,
                             self.change_value, self.change_field_count, self.change_template_type,
                             self.change_instances]
@@ -98,7 +99,7 @@ class Mutator:
         elif roll < HAVOC + LYING_COUNT:
             out = self.lying_count(out, spans if out is data else spans_of(out))
         out = fix_up(out)
-        return out if len(out) <= MAX_SIZE else data
+        return out if len(out) <= self.max_size else data
 
     # --- values -----------------------------------------------------------------------
 
