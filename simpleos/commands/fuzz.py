@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import print_json
+from .common import positive_int, print_json
 
 EXIT_NO_CRASH, EXIT_CRASHED = 0, 3
 DEFAULT_OUT = "fuzz-crashes"
@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--seconds", type=_positive_float, metavar="N",
                         help="fuzz for N seconds of wall time (default 30)")
-    budget.add_argument("--execs", type=_positive_int, metavar="N",
+    budget.add_argument("--execs", type=positive_int, metavar="N",
                         help="fuzz for N executions (with --seed: the same results every time)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the fuzzer's random choices")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
@@ -60,17 +60,6 @@ def main(args) -> int:
     else:
         print_report(result)
     return EXIT_CRASHED if result.crashes else EXIT_NO_CRASH
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _positive_float(text: str) -> float:

@@ -68,8 +68,10 @@ def print_report(result) -> None:
     summary = (f"summary: {result.execs:,} execs in {result.seconds:.1f} s ({result.rate:,.0f}/s), "
                f"{result.edges} edges, corpus {result.corpus}, {len(result.crashes)} unique "
                f"crash{'es' if len(result.crashes) != 1 else ''}")
-    if result.crashes:
-        summary += f" ({gaps} pass template validation: the July 2024 gap)"
+    if gaps:
+        summary += f" ({gaps} pass{'es' if gaps == 1 else ''} template validation: the July 2024 gap)"
+    elif result.crashes:
+        summary += " (none passes template validation)"
     print(summary)
     if bugs:
         print(f"*** {bugs} VALIDATOR BUG{'S' if bugs != 1 else ''}: crashes that pass template AND ABI "

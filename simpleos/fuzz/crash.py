@@ -60,7 +60,7 @@ class Crash:
         return {
             "file": self.file, "name": self.name, "seconds": round(self.seconds, 3), "execs": self.execs,
             "fault": self.fault.to_json(), "template_valid": self.template_valid, "abi_valid": self.abi_valid,
-            "validator_bug": self.validator_bug, "validator_valid": self.passes_validator,
+            "validator_bug": self.validator_bug, "passes_validator": self.passes_validator,
             "july_2024_gap": self.template_valid and not self.abi_valid, "why": self.why,
             "refused_by": self.refused_by, "event": self.event, "explanation": self.explanation,
             "bytes": {"found": len(self.found), "minimised": len(self.data)}, "hits": self.hits,

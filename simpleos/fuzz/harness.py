@@ -6,7 +6,7 @@ assembled and bound by the kernel's own loader (kernel/drivers.py), laid out
 in the kernel image window in the order a boot uses, and started at ring 0 as
 a boot does. It runs real sensor code until the sensor asks for its first
 channel file (get_content(0)); there the machine is snapshotted (registers,
-and the sensor's data and stack pages, machine/dirtypages.py).
+and the sensor's data and stack pages: machine/snapshot.py).
 
 One execution: restore the pages the last run dirtied and the registers;
 answer that get_content(0) with the input; let the sensor run -- its real
@@ -16,11 +16,12 @@ then the workload's events (workload.py) one at a time, verdicts taken,
 log lines counted. Only the events of the template type the file's header
 names are delivered: `interpret` skips every file whose template type is not
 the event's before reading anything else of it, so the other events cannot
-behave differently (each would only cost two kapi calls). A run ends when the
-sensor waits for the next event after the last ("survived"), when the CPU raises an exception (a Trap from the emulated MMU
-or decoder: "crash"), or when the sensor runs RING0_WATCHDOG instructions
-without waiting for an event, the budget after which a boot bugchecks with
-DPC_WATCHDOG_VIOLATION ("hang").
+behave differently (each would only cost two kapi calls). A run ends when
+the sensor has given its verdict on the last event ("survived"), when the
+CPU raises an exception (a Trap from the emulated MMU or decoder: "crash"),
+or when the sensor runs RING0_WATCHDOG instructions without waiting for an
+event, the budget after which a boot bugchecks with DPC_WATCHDOG_VIOLATION
+("hang").
 
 Decides nothing about inputs or coverage (campaign.py, coverage.py) and does
 not depend on the kernel's scheduler, SensorHost or boot code.
@@ -237,9 +238,9 @@ class SensorHarness:
         self.host_call.set_result(result)
 
     def _deliver_event(self, buffer: int, size: int) -> int | None:
-        """wait_event: the next workload event into the sensor's buffer; after the last, stop."""
+        """wait_event: the next workload event into the sensor's buffer (none left: stop)."""
         if self._next_event >= len(self._events):
-            self.cpu.request_stop()      # the sensor is waiting again: it survived every event
+            self.cpu.request_stop()      # no event of its type at all: nothing can go wrong any more
             return None
         self._current = self._events[self._next_event]
         self._next_event += 1
@@ -262,6 +263,8 @@ class SensorHarness:
         if current is None or handle != current.handle:
             return -errno.EINVAL
         self._verdicts.append((verdict, rule))
+        if self._next_event >= len(self._events):
+            self.cpu.request_stop()      # judged the last event: it survived them all
         return 0
 
     # --- reading the machine (for reports) ------------------------------------------------
