@@ -2,7 +2,9 @@
 
 Every seed file is in it; after that an input joins only when its execution
 showed coverage no earlier one did (coverage.py) without crashing. The next
-parent is drawn from the caller's random.Random. Nineteen times in twenty it is a
+parent is drawn from the caller's random.Random. One time in ten it is a
+seed: the files the user chose are the surest ground, and a long campaign
+must not drift away from them. Otherwise, nineteen times in twenty, it is a
 *preferred* entry -- half of those among the newest (fresh coverage is where
 the next step usually is), else among all preferred. The others are:
 
@@ -25,6 +27,7 @@ from .spans import Spans, spans_of
 RECENT = 8
 SLOW = 8                 # an entry running this many times longer than the seeds is "slow"
 OTHERS = 0.05            # how often a parent is not a preferred entry
+SEEDS = 0.1              # how often a parent is one of the seeds
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Corpus:
     def __init__(self) -> None:
         self.preferred: list[Entry] = []
         self.others: list[Entry] = []
+        self.seeds: list[Entry] = []
         self.seed_length = 0
 
     def __len__(self) -> int:
@@ -52,12 +56,15 @@ class Corpus:
         entry = Entry(data, spans_of(data), found_at, length)
         if seed:
             self.seed_length = max(self.seed_length, length)
+            self.seeds.append(entry)
         slow = length > SLOW * max(self.seed_length, 1)
         (self.others if slow or entry.spans is None else self.preferred).append(entry)
         return entry
 
     def pick(self, rng: random.Random) -> Entry:
         """The next parent."""
+        if self.seeds and rng.random() < SEEDS:
+            return self.seeds[rng.randrange(len(self.seeds))]
         if not self.preferred or self.others and rng.random() < OTHERS:
             return self.others[rng.randrange(len(self.others))]
         if len(self.preferred) > RECENT and rng.random() < 0.5:

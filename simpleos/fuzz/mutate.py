@@ -17,8 +17,10 @@ Two more say what a well-formed file cannot:
                          a criterion's length is set to something the body does not hold
   havoc                  AFL-style bit flips, random and interesting bytes, inserted and deleted bytes
 
-Every mutated file has body_size and the body CRC fixed up last, so a file is
-wrong in its content, never just in its checksum. Every choice comes from the
+Criteria are edited five times as often as the rest, up to three at once;
+one input in twelve gets a lying count or havoc instead of a format-aware
+mutation. Every mutated file has body_size and the body CRC fixed up last,
+so a file is wrong in its content, never just in its checksum. Every choice comes from the
 caller's random.Random: the same seed gives the same mutations. This module
 must NOT run anything.
 """
@@ -31,7 +33,7 @@ import zlib
 from ..channel.format import (ACTION_DENY, CRITERION_HEAD, HEADER_SIZE, INSTANCE_HEAD, KIND_INT_EQUALS,
                               KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_WILDCARD)
 from ..channel.templates import TEMPLATE_TYPES, template_type
-from .spans import InstanceSpan, Spans, criterion_end, criterion_kind, spans_of
+from .spans import InstanceSpan, Spans, criterion_end, criterion_kind
 from .workload import Dictionary
 
 MAX_SIZE = 4 * 1024             # inputs grow no larger than this (or twice the largest seed)
@@ -78,26 +80,26 @@ class Mutator:
         self.rng = rng
         self.dictionary = dictionary
         self.max_size = max_size
-        self._structured = [self.flip_wildcard, self.flip_wildcard, self.change_kind, self.change_value,
-                            self.change_value, self.change_field_count, self.change_template_type,
-                            self.change_instances]
+        # Criteria are edited five times as often as the rest (there are many more of them).
+        self._structured = [self.edit_criteria] * 5 + [self.change_field_count, self.change_template_type,
+                                                       self.change_instances]
+        self._criterion_edits = [self._flipped, self._flipped, self._rekinded, self._revalued, self._revalued]
 
     def mutate(self, data: bytes, spans: Spans | None) -> bytes:
-        """A new input: 1-3 stacked format-aware mutations, sometimes a lying count or havoc on top."""
+        """A new input: a format-aware mutation (up to three criteria edited at once), or
+        sometimes a lying count or havoc instead."""
         rng = self.rng
-        out = data
-        if spans is not None and rng.random() < 0.9:
-            for step in range(1 + (rng.random() < 0.25) + (rng.random() < 0.1)):
-                if step:
-                    spans = spans_of(out)        # the previous step moved things
-                    if spans is None:
-                        break
-                out = rng.choice(self._structured)(out, spans)
         roll = rng.random()
         if spans is None or roll < HAVOC:
-            out = self.havoc(out)
+            out = self.havoc(data)
         elif roll < HAVOC + LYING_COUNT:
-            out = self.lying_count(out, spans if out is data else spans_of(out))
+            out = self.lying_count(data, spans)
+        else:
+            operation = rng.choice(self._structured)
+            if operation is self.edit_criteria:
+                out = self.edit_criteria(data, spans, 1 + (rng.random() < 0.25) + (rng.random() < 0.1))
+            else:
+                out = operation(data, spans)
         out = fix_up(out)
         return out if len(out) <= self.max_size else data
 
@@ -141,6 +143,38 @@ class Mutator:
 
     # --- format-aware mutations (bytes, spans -> bytes) -------------------------------------
 
+    def edit_criteria(self, data: bytes, spans: Spans, count: int = 1) -> bytes:
+        """Up to `count` different criteria each get a wildcard <-> literal flip, a new kind or a
+        new value; the edits are made back to front, so the spans stay right for the ones before."""
+        starts = {}
+        for _ in range(count):
+            picked = self._pick_criterion(data, spans)
+            if picked is not None:
+                starts[picked[1]] = picked
+        for index, start, end, kind in sorted(starts.values(), key=lambda pick: pick[1], reverse=True):
+            edit = self.rng.choice(self._criterion_edits)
+            data = _splice(data, start, end, edit(spans.template_type, index, kind))
+        return data
+
+    def flip_wildcard(self, data: bytes, spans: Spans) -> bytes:
+        """One criterion: a wildcard becomes a literal of a suitable kind, or a literal a wildcard."""
+        return self._edit_one(data, spans, self._flipped)
+
+    def change_kind(self, data: bytes, spans: Spans) -> bytes:
+        """One criterion gets another kind (and a value that suits that kind)."""
+        return self._edit_one(data, spans, self._rekinded)
+
+    def change_value(self, data: bytes, spans: Spans) -> bytes:
+        """One literal gets another value (a wildcard becomes a suitable literal)."""
+        return self._edit_one(data, spans, self._revalued)
+
+    def _edit_one(self, data: bytes, spans: Spans, edit) -> bytes:
+        picked = self._pick_criterion(data, spans)
+        if picked is None:
+            return data
+        index, start, end, kind = picked
+        return _splice(data, start, end, edit(spans.template_type, index, kind))
+
     def _pick_criterion(self, data: bytes, spans: Spans) -> tuple[int, int, int, int] | None:
         """A criterion at random: (its position in its instance, start, end, kind), or None if there is none."""
         instances = [instance for instance in spans.instances if instance.criteria]
@@ -151,31 +185,17 @@ class Mutator:
         start = criteria[index]
         return index, start, criterion_end(data, start), criterion_kind(data, start)
 
-    def flip_wildcard(self, data: bytes, spans: Spans) -> bytes:
-        """A wildcard becomes a literal of a suitable kind, or a literal becomes a wildcard."""
-        picked = self._pick_criterion(data, spans)
-        if picked is None:
-            return data
-        index, start, end, kind = picked
-        new = self.literal(self.kind_for(spans.template_type, index)) if kind == KIND_WILDCARD else WILDCARD
-        return _splice(data, start, end, new)
+    def _flipped(self, template: int, index: int, kind: int) -> bytes:
+        """The bytes of the criterion flipped between wildcard and literal."""
+        return self.literal(self.kind_for(template, index)) if kind == KIND_WILDCARD else WILDCARD
 
-    def change_kind(self, data: bytes, spans: Spans) -> bytes:
-        """A criterion gets another kind (and a value that suits that kind)."""
-        picked = self._pick_criterion(data, spans)
-        if picked is None:
-            return data
-        _, start, end, kind = picked
-        return _splice(data, start, end, self.literal(self.rng.choice([k for k in KINDS if k != kind])))
+    def _rekinded(self, template: int, index: int, kind: int) -> bytes:
+        """The bytes of a criterion of another kind."""
+        return self.literal(self.rng.choice([k for k in KINDS if k != kind]))
 
-    def change_value(self, data: bytes, spans: Spans) -> bytes:
-        """A literal gets another value (a wildcard becomes a suitable literal)."""
-        picked = self._pick_criterion(data, spans)
-        if picked is None:
-            return data
-        index, start, end, kind = picked
-        kind = kind if kind in KINDS[1:] else self.kind_for(spans.template_type, index)
-        return _splice(data, start, end, self.literal(kind))
+    def _revalued(self, template: int, index: int, kind: int) -> bytes:
+        """The bytes of the criterion with a new value (of a suitable kind, for a wildcard)."""
+        return self.literal(kind if kind in KINDS[1:] else self.kind_for(template, index))
 
     def change_field_count(self, data: bytes, spans: Spans) -> bytes:
         """Add or remove a criterion: in one instance, or in every instance and the header."""
