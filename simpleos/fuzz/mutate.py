@@ -37,7 +37,7 @@ from .spans import InstanceSpan, Spans, criterion_end, criterion_kind
 from .workload import Dictionary
 
 MAX_SIZE = 4 * 1024             # inputs grow no larger than this (or twice the largest seed)
-HAVOC, LYING_COUNT = 0.03, 0.05  # how often a well-formed parent also gets havoc, or a lying count
+HAVOC, LYING_COUNT = 0.03, 0.05  # how often a well-formed parent gets havoc, or a lying count, instead
 KINDS = (KIND_WILDCARD, KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_INT_EQUALS)
 INTERESTING_BYTES = (0, 1, 0x7F, 0x80, 0xFF)
 INTERESTING_WORDS = (0, 1, 2, 8, 19, 20, 21, 22, 0x7FFF, 0x8000, 0xFFFF)
