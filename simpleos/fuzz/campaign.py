@@ -14,7 +14,8 @@ a channel file and, if asked, booted on a real machine (reproduce.py).
 
 Every random choice comes from random.Random(seed), and nothing in the loop
 depends on time unless a time budget is given: `execs=N, seed=S` is
-deterministic. Presentation (the status line, the report) is the caller's.
+deterministic. It must NOT print: presentation (the status line, the report)
+is the caller's.
 """
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ class CampaignResult:
 
     @property
     def rate(self) -> float:
+        """Executions per second of the fuzzing."""
         return self.execs / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict:

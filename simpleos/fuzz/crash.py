@@ -39,10 +39,12 @@ class Crash:
 
     @property
     def template_valid(self) -> bool:
+        """The file parses and passes template validation."""
         return self.verdicts.template_valid
 
     @property
     def abi_valid(self) -> bool:
+        """The file parses and passes ABI validation."""
         return self.verdicts.abi_valid
 
     @property

@@ -163,6 +163,7 @@ class SensorHarness:
     # --- one execution ------------------------------------------------------------------------
 
     def _reset_run(self, events: tuple[int, ...] = ()) -> None:
+        """Forget the last run's bookkeeping; `events` are the workload indexes to deliver."""
         self._events = events
         self._next_event = 0
         self._current = -1

@@ -35,6 +35,7 @@ class _Budget:
         self.left = limit
 
     def accepts(self, candidate: bytes) -> bool:
+        """Spend one execution on `candidate`: does it still crash the same way?"""
         if self.left <= 0:
             return False
         self.left -= 1
@@ -74,6 +75,7 @@ def _minimise_structure(cf: ChannelFile, budget: _Budget) -> ChannelFile:
 
 
 def _remove_instances(cf: ChannelFile, budget: _Budget) -> ChannelFile:
+    """Pass 1: drop each instance that the crash does not need."""
     position = 0
     while position < len(cf.instances):
         candidate = with_instance(cf, position, None)
@@ -85,6 +87,7 @@ def _remove_instances(cf: ChannelFile, budget: _Budget) -> ChannelFile:
 
 
 def _wildcard_criteria(cf: ChannelFile, budget: _Budget) -> ChannelFile:
+    """Pass 2: make each literal criterion the crash does not need a wildcard."""
     for i, instance in enumerate(cf.instances):
         for j, criterion in enumerate(instance.criteria):
             if not criterion.is_wildcard:
@@ -95,6 +98,7 @@ def _wildcard_criteria(cf: ChannelFile, budget: _Budget) -> ChannelFile:
 
 
 def _remove_criteria(cf: ChannelFile, budget: _Budget) -> ChannelFile:
+    """Pass 3: drop criteria, last first (kept only if the verdicts stay the same)."""
     for i in range(len(cf.instances)):
         j = len(cf.instances[i].criteria) - 1
         while j >= 0:
@@ -108,6 +112,7 @@ def _remove_criteria(cf: ChannelFile, budget: _Budget) -> ChannelFile:
 
 
 def _shorten_values(cf: ChannelFile, budget: _Budget) -> ChannelFile:
+    """Pass 4: the shortest prefix of each string value that still crashes; integers to 0."""
     for i, instance in enumerate(cf.instances):
         for j, criterion in enumerate(instance.criteria):
             if criterion.kind == KIND_INT_EQUALS:

@@ -30,7 +30,7 @@ import random
 import struct
 import zlib
 
-from ..channel.format import (ACTION_DENY, CRITERION_HEAD, HEADER_SIZE, INSTANCE_HEAD, KIND_INT_EQUALS,
+from ..channel.format import (ACTION_DENY, CRITERION_HEAD, HEADER_SIZE, KIND_INT_EQUALS,
                               KIND_STRING_EQUALS, KIND_STRING_PREFIX, KIND_WILDCARD)
 from ..channel.templates import TEMPLATE_TYPES, template_type
 from .spans import InstanceSpan, Spans, criterion_end, criterion_kind
@@ -169,6 +169,7 @@ class Mutator:
         return self._edit_one(data, spans, self._revalued)
 
     def _edit_one(self, data: bytes, spans: Spans, edit) -> bytes:
+        """Apply one criterion edit to a criterion picked at random."""
         picked = self._pick_criterion(data, spans)
         if picked is None:
             return data

@@ -66,6 +66,7 @@ class Classifier:
         return fault
 
     def _classify(self, outcome: Outcome) -> Fault:
+        """The bugcheck a boot would make of this, and its bucket."""
         module, offset = self.harness.locate(outcome.rip)
         where = self.symbols.symbolize(outcome.rip)
         if outcome.kind == HANG:

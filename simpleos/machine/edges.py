@@ -23,6 +23,7 @@ _uclib = _unicorn_binding.uclib
 
 
 class _Edges(ctypes.Structure):
+    """edges_t of _edges.c."""
     _fields_ = [
         ("map", ctypes.c_void_p),
         ("mask", ctypes.c_uint64),
