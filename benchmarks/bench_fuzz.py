@@ -7,6 +7,8 @@
              bookkeeping -- everything but the final minimisation and boots
   harness    SensorHarness.run of the unmutated good file, coverage on: the
              machine's part of one execution
+             (reported per wall second, and per second of CPU time: the speed
+             of one core, even when another process shares it)
   bare       bare unicorn, the floor of any Python-over-unicorn fuzzer: per
              execution one context_restore, one mem_write of the input and
              one emu_start of a 6-instruction stub that reads it (no paging,
@@ -79,14 +81,17 @@ def _bare_sampler(execs: int, block_hook: bool):
     return sample
 
 
-def _fuzzer_sampler(execs: int, build: str):
-    """executions/s of a campaign from the good file."""
+def _fuzzer_sampler(execs: int, build: str, cpu_rates: list[float]):
+    """executions per wall second of a campaign from the good file; appends the executions
+    per second of CPU time (what one core does when it is not shared) to `cpu_rates`."""
     from simpleos.fuzz import Campaign, load_seed
     seeds = [load_seed(GOOD)]
 
     def sample() -> float:
         campaign = Campaign(seeds, build, seed=1)
+        cpu = time.process_time()
         result = campaign.run(execs=execs)
+        cpu_rates.append(result.execs / (time.process_time() - cpu))
         return result.execs / result.seconds
     return sample
 
@@ -128,8 +133,9 @@ def run(quick: bool = False) -> Result:
     repetitions = 3 if quick else 7
     execs = 3_000 if quick else 10_000
     bare_execs = 20_000 if quick else 50_000
-    samples = interleave({"fuzzer": _fuzzer_sampler(execs, "original"),
-                          "fuzzer-fixed": _fuzzer_sampler(execs, "fixed"),
+    cpu_rates: dict[str, list[float]] = {"original": [], "fixed": []}
+    samples = interleave({"fuzzer": _fuzzer_sampler(execs, "original", cpu_rates["original"]),
+                          "fuzzer-fixed": _fuzzer_sampler(execs, "fixed", cpu_rates["fixed"]),
                           "harness": _harness_sampler(execs),
                           "bare": _bare_sampler(bare_execs, False),
                           "bare-hook": _bare_sampler(bare_execs // 5, True)}, repetitions)
@@ -143,9 +149,14 @@ def run(quick: bool = False) -> Result:
     }
     result = Result("fuzz", "simpleos fuzz: executions per second, first CF291 crash, fixed build")
     result.rows = [Row(labels[name], m[name], "execs/s", values) for name, values in samples.items()]
+    result.rows += [Row(f"fuzzer, {build} build, per second of CPU time", median(values), "execs/s", values)
+                    for build, values in cpu_rates.items()]
+    cpu = median(cpu_rates["original"])
     result.ratios = [
-        Ratio("fuzzer execs/s / 5,000 (issue 14's aim)", m["fuzzer"] / 5_000, ">= 1.0",
-              note="absolute: moves with the host"),
+        Ratio("fuzzer execs per CPU second / 5,000 (issue 14's aim)", cpu / 5_000, ">= 1.0",
+              note="one core's worth, whatever else shares the host"),
+        Ratio("fuzzer execs per wall second / 5,000", m["fuzzer"] / 5_000, ">= 1.0",
+              note="absolute: moves with the host and its load"),
         Ratio("fuzzer / bare unicorn floor", paired_ratio(samples["fuzzer"], samples["bare"]),
               note="the price of the real sensor, 4 events, coverage, mutation"),
         Ratio("harness / bare unicorn floor", paired_ratio(samples["harness"], samples["bare"])),
