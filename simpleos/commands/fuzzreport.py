@@ -104,7 +104,12 @@ def crash_block(number: int, crash, build: str) -> list[str]:
         check = ""
         if crash.reproduction is not None:
             r = crash.reproduction
-            check = (f"  (booted: {r.stop} in {r.where})" if r.in_sensor
-                     else f"  (booted: {r.outcome}, no bugcheck in the sensor)")
+            if not r.in_sensor:
+                check = f"  (booted: {r.outcome}, no bugcheck in the sensor)"
+            elif r.same_fault(crash.fault.rip):
+                check = f"  (booted: {r.stop} in {r.where})"
+            else:
+                check = (f"  (booted: {r.stop} in {r.where}, another instruction: a boot also loads the shipped "
+                         f"content after this file and delivers all its events)")
         lines.append(f"  reproduce: {reproduce_command(crash.file, build)}{check}")
     return lines

@@ -66,5 +66,6 @@ class Crash:
             "july_2024_gap": self.template_valid and not self.abi_valid, "why": self.why,
             "refused_by": self.refused_by, "event": self.event, "explanation": self.explanation,
             "bytes": {"found": len(self.found), "minimised": len(self.data)}, "hits": self.hits,
-            "reproduction": self.reproduction.to_json() if self.reproduction else None,
+            "reproduction": dict(self.reproduction.to_json(), same_rip=self.reproduction.same_fault(self.fault.rip))
+            if self.reproduction else None,
         }

@@ -35,6 +35,10 @@ class Reproduction:
         return {"outcome": self.outcome, "stop": self.stop, "where": self.where,
                 "rip": self.rip, "address": self.address, "in_sensor": self.in_sensor}
 
+    def same_fault(self, rip: int) -> bool:
+        """Did the boot fault at this very instruction (not first somewhere else)?"""
+        return self.in_sensor and self.rip == rip
+
 
 def boot_with_file(path: str | Path, build: str = "original") -> Reproduction:
     """One monolithic boot of a fresh machine with `path` delivered; the first boot's outcome."""
