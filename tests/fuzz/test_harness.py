@@ -133,3 +133,17 @@ def test_coverage_is_recorded_only_while_enabled(original):
 @pytest.mark.parametrize("data", [b"", b"\0" * 39, b"not a channel file at all" * 3])
 def test_inputs_the_loader_refuses_survive(original, data):
     assert original.run(data).kind == SURVIVED
+
+
+@pytest.mark.parametrize("vector, stop", [(13, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"),
+                                          (6, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"),
+                                          (14, "PAGE_FAULT_IN_NONPAGED_AREA")])
+def test_every_exception_in_the_sensor_is_a_crash_bucketed_as_a_boot_would(original, vector, stop):
+    from simpleos.fuzz.harness import Outcome
+    rip = original.image.symbols["match_instance"] + 0x1e
+    trap = Trap(vector=vector, cpl=0, rip=rip, address=0x10 if vector == PAGE_FAULT else None,
+                error_code=0 if vector == PAGE_FAULT else None)
+    outcome = Outcome(CRASH, trap, rip, 1, 100, True, (), 0)
+    fault = Classifier(original).classify(outcome)
+    assert outcome.crashed and fault.stop == stop and fault.symbol == "sensor.sys!match_instance+0x1e"
+    assert fault.bucket.endswith("_sensor.sys!match_instance")
