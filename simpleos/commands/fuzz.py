@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from ..errors import BadInput
 from .common import positive_int, print_json
 
 EXIT_NO_CRASH, EXIT_CRASHED = 0, 3
@@ -46,6 +48,8 @@ def main(args) -> int:
     from ..fuzz import Campaign, load_seed
     from .fuzzreport import StatusLine, print_header, print_report
     seeds = [load_seed(path) for path in args.seeds]
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise BadInput(f"--out {args.out}: not a directory")
     campaign = Campaign(seeds, args.sensor_build, args.seed)
     if not args.json:
         print_header(campaign, args)

@@ -132,6 +132,14 @@ def test_a_malformed_seed_is_one_line_of_bad_input(tmp_path, capsys, content, re
         run_campaign([path], execs=10)
 
 
+def test_an_out_that_is_a_file_is_refused_before_any_fuzzing(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    code, out, err = run_cli(capsys, "fuzz", str(GOOD), "--execs", "10", "--out", str(target))
+    assert (code, out, err) == (1, "", f"simpleos: --out {target}: not a directory\n")
+    assert target.read_text() == "keep me"
+
+
 def test_a_missing_seed_is_one_line_of_bad_input(tmp_path, capsys):
     code, _, err = run_cli(capsys, "fuzz", str(tmp_path / "nothing.sys"), "--execs", "10")
     assert code == 1 and err.count("\n") == 1 and err.startswith("simpleos: cannot read ")
