@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench clean channel-files
 
-$(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c
+$(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c simpleos/machine/_edges.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,fleet,ray]'

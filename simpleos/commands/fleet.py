@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from ..isolation import MODELS
-from .common import _positive, _usage, print_json
+from .common import positive_int, _usage, print_json
 
 POLICY_FLAGS = {   # flag dest -> policy parameter
     "rings": "rings", "bake": "bake_minutes", "alarm_excess": "alarm_excess", "alarm_min": "alarm_min_machines",
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
                         help="run (default): one policy; compare: every policy x model in one table")
     parser.add_argument("--channel", metavar="FILE", help="the content update (C-<8 digits>-<anything>.sys)")
     parser.add_argument("--scenario", metavar="FILE.toml", help="fleet settings (and channel) from a TOML file")
-    parser.add_argument("--machines", type=_positive, metavar="N", help="fleet size (default 10,000)")
+    parser.add_argument("--machines", type=positive_int, metavar="N", help="fleet size (default 10,000)")
     parser.add_argument("--policy", default="all-at-once", metavar="P",
                         help="all-at-once (default), rings, canary, or a policy FILE.toml / FILE.py")
     parser.add_argument("--policies", metavar="P,P", help="compare: the policies (default: all-at-once,rings,canary)")
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument("--builds", metavar="B=F,...", help="sensor builds original/fixed (default original)")
     parser.add_argument("--pin", metavar="LEVEL[=F],...", help="content pinning: n, n-1, n-2 (e.g. n=0.7,n-1=0.3)")
     parser.add_argument("--bitlocker", type=float, metavar="F", help="share of machines with BitLocker (default 0.6)")
-    parser.add_argument("--technicians", type=_positive, metavar="N", help="technicians per site (default 1)")
+    parser.add_argument("--technicians", type=positive_int, metavar="N", help="technicians per site (default 1)")
     parser.add_argument("--auto-repair", action="store_true", help="machines roll content back after 2 failed boots")
     group = parser.add_argument_group("policy parameters (each only for the policies that have it)")
     group.add_argument("--rings", type=_fractions, metavar="A,B,C", help="rings: ring sizes as shares (1,9,90)")
@@ -52,11 +52,11 @@ def register(subparsers) -> None:
     group.add_argument("--revert-after", type=_non_negative, metavar="MIN", help="all-at-once: revert after MIN (78)")
     group.add_argument("--first-box", type=_non_negative, metavar="N", help="canary: hosts in the first box (1)")
     group.add_argument("--canary-hosts", type=_non_negative, metavar="N", help="canary: hosts in the canary group (100)")
-    group.add_argument("--waves", type=_positive, metavar="N", help="canary: waves after the canary, doubling (4)")
+    group.add_argument("--waves", type=positive_int, metavar="N", help="canary: waves after the canary, doubling (4)")
     parser.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the timing draws (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
     parser.add_argument("--plot", metavar="OUT.png", help="draw machines down over time and the blast radius")
-    parser.add_argument("--workers", type=_positive, metavar="K", help="processes booting classes (default: cores)")
+    parser.add_argument("--workers", type=positive_int, metavar="K", help="processes booting classes (default: cores)")
     parser.add_argument("--backend", choices=["local", "ray"], default="local",
                         help="boot classes in a local process pool (default) or as Ray tasks")
     parser.add_argument("--ray-address", metavar="ADDR", help="ray: the cluster to join (default: start a local one)")

@@ -20,7 +20,8 @@ from ..machine.trap import PAGE_FAULT, Trap, describe_error_code
 from ..hostfiles import read_regular_file
 from .dumpschema import check
 from .dumpsymbols import DumpSymbols
-from .explain import access_of, consequence, describe_access, describe_input_read, sensor_input_read
+from .explain import (access_of, consequence, describe_access, describe_input_read, describe_rule_read,
+                      sensor_input_read)
 
 DUMP_FORMAT = "simpleos-crashdump-1"
 MAX_DUMP_BYTES = 16 << 20        # a dump is kilobytes; refuse to read a huge file
@@ -113,7 +114,7 @@ def analyze(dump: dict) -> list[str]:
     lines += ["STACK_TEXT:  (return addresses found on the stack; SimpleOS code keeps no frame pointers)"]
     lines += _stack_text(dump, symbols, rip) + [""]
     lines += [f"SYMBOL_NAME:  {where}", f"MODULE_NAME:  {image.rsplit('.', 1)[0]}", f"IMAGE_NAME:  {image}",
-              f"FAILURE_BUCKET_ID:  {_bucket(code, params, where)}", ""]
+              f"FAILURE_BUCKET_ID:  {failure_bucket(code, params, where)}", ""]
     lines += _content(dump)
     lines += ["EXPLANATION:"] + ["  " + line for line in _explanation(dump, trap, registers, symbols, where)] + [""]
     culprit = (dump.get("sensor") or {}).get("file") or "<the channel file>"
@@ -180,8 +181,9 @@ def _stack_text(dump: dict, symbols: DumpSymbols, rip: int) -> list[str]:
     return rows
 
 
-def _bucket(code: int, params: list[int], where: str) -> str:
-    """'AV_R_INVALID_sensor.sys!compare_string' (WinDbg's failure bucket)."""
+def failure_bucket(code: int, params: list[int], where: str) -> str:
+    """'AV_R_INVALID_sensor.sys!compare_string' (WinDbg's failure bucket); `where` is the
+    symbolized faulting address, e.g. 'sensor.sys!compare_string+0xa'."""
     function = where.split("+")[0]
     if code == PAGE_FAULT_IN_NONPAGED_AREA:
         kind = {0x0: "R", 0x2: "W", 0x10: "X"}.get(params[1], "?")
@@ -219,8 +221,7 @@ def _explanation(dump: dict, trap: Trap | None, registers: dict[str, int], symbo
         if found is not None:
             lines.append(describe_input_read(found))
             if sensor.get("file"):
-                lines.append(f"rule {sensor.get('instance')} of {sensor['file']} has a criterion on input "
-                             f"{found.index + 1} (index {found.index}); the sensor supplies only {found.count} inputs")
+                lines.append(describe_rule_read(found, sensor.get("instance"), sensor["file"]))
     elif trap is not None:
         lines.append(f"{trap.name} ({trap.description}) at {where}")
     else:

@@ -32,15 +32,34 @@ class InstructionCounter:
     def __init__(self, uc) -> None:
         self._counter = _Counter(0, 0, ctypes.cast(_uclib.uc_emu_stop, ctypes.c_void_p))
         self._handle = ctypes.c_size_t()
+        self._uc = uc  # keep the engine alive as long as the hook
+        self._install()
+        self.suspended = False
+
+    def _install(self) -> None:
         status = _uclib.uc_hook_add(
-            uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE,
+            self._uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE,
             ctypes.cast(_native.icount_on_instruction, ctypes.c_void_p),
             ctypes.cast(ctypes.pointer(self._counter), ctypes.c_void_p),
             ctypes.c_uint64(1), ctypes.c_uint64(0),
         )
         if status != 0:
             raise RuntimeError(f"cannot install the instruction counter (uc_err {status})")
-        self._uc = uc  # keep the engine alive as long as the hook
+
+    def suspend(self) -> None:
+        """Take the hook out: nothing is counted and no budget holds until resume(). Only for a
+        caller that bounds runs another way (the fuzzer: machine/edges.py's block budget)."""
+        if not self.suspended:
+            _uclib.uc_hook_del(self._uc._uch, self._handle)
+            self._uc.ctl_flush_tb()      # translated code still calls a hook until retranslated
+            self.suspended = True
+
+    def resume(self) -> None:
+        """Put the hook back."""
+        if self.suspended:
+            self._install()
+            self._uc.ctl_flush_tb()
+            self.suspended = False
 
     def arm(self, budget: int) -> None:
         """Start a slice: zero the counter and allow `budget` instructions."""
