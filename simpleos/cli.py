@@ -16,7 +16,7 @@ from .errors import BadInput
 
 EXIT_UP, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_DOWN = 0, 1, 2, 3
 
-COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze"]
+COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze", "lab", "grade"]
 
 
 class OneLineParser(argparse.ArgumentParser):
