@@ -29,6 +29,8 @@ from .results import FAIL, MANUAL, OK, Report, TestResult
 from .variants import read_variant_file
 from .worker import CommandResult, WorkspaceCLI, prepare_extension
 
+PROGRAMS = Path(__file__).parent / "suites" / "programs"
+
 
 class Context:
     """What a test function gets: the workspace's CLI, fresh machines, scratch files, a transcript."""
@@ -80,6 +82,10 @@ class Context:
         else:
             path.write_text(content, encoding="utf-8")
         return path
+
+    def program(self, name: str) -> Path:
+        """One of the grader's test programs (suites/programs/NAME), copied into this test's scratch."""
+        return self.write(name, (PROGRAMS / name).read_text(encoding="utf-8"))
 
     def workspace_file(self, relative: str) -> Path:
         """A file the student had to write, or Failed if it is missing."""
