@@ -104,6 +104,6 @@ def run_apply(args) -> int:
     target = Path(args.directory)
     if not target.is_dir():
         raise BadInput(f"no such directory: {target}")
-    apply_edit_set(edits, target, project_root())
+    apply_edit_set(edits, target, project_root(), load_secret(project_root()))
     print(f"applied {args.edits} to {target}: {edits.description}")
     return 0

@@ -15,6 +15,8 @@ instructor/labN/wrong/NAME.toml; docs/teaching.md):
     path = "drivers/sensor/sensor.asm"
     old = "cmp rcx, r15"
     new = "cmp rcx, 20"
+    [[culprit]]                   # a per-student lab's answer: the culprit of the workspace's variant
+    path = "labs/lab8/answer.toml"   # (or of `student = "ID"`), from the instructor's secret
 
 This module only edits files of the given workspace; it must NOT grade.
 """
@@ -29,7 +31,9 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from ..errors import BadInput
+from .catalog import lab_numbered
 from .edition import answer_files, student_text, with_answer
+from .variants import read_variant_file, require_secret, variant_for
 
 
 @dataclass
@@ -43,6 +47,7 @@ class EditSet:
     must_fail: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
     replaces: list[dict] = field(default_factory=list)
+    culprits: list[dict] = field(default_factory=list)
 
 
 def load_edit_set(path: str | Path) -> EditSet:
@@ -57,13 +62,14 @@ def load_edit_set(path: str | Path) -> EditSet:
     if not isinstance(table.get("lab"), int):
         raise BadInput(f"{path}: needs `lab = N`")
     return EditSet(path, table["lab"], table.get("description", ""), table.get("base"), bool(table.get("answers")),
-                   list(table.get("must_fail", [])), list(table.get("file", [])), list(table.get("replace", [])))
+                   list(table.get("must_fail", [])), list(table.get("file", [])), list(table.get("replace", [])),
+                   list(table.get("culprit", [])))
 
 
-def apply_edit_set(edits: EditSet, workspace: Path, project: Path) -> None:
+def apply_edit_set(edits: EditSet, workspace: Path, project: Path, secret: bytes | None = None) -> None:
     """Apply `edits` (and its base first) to the files of `workspace`."""
     if edits.base == "reference":
-        apply_edit_set(load_edit_set(edits.path.parent.parent / "solution.toml"), workspace, project)
+        apply_edit_set(load_edit_set(edits.path.parent.parent / "solution.toml"), workspace, project, secret)
     elif edits.base not in (None, "starter"):
         raise BadInput(f"{edits.path}: base must be 'reference' or 'starter', not {edits.base!r}")
     if edits.answers:
@@ -87,6 +93,14 @@ def apply_edit_set(edits: EditSet, workspace: Path, project: Path) -> None:
             raise BadInput(f"{edits.path}: {entry['path']} has {text.count(entry['old'])} copies of "
                            f"{entry['old']!r} (expected exactly one)")
         target.write_text(text.replace(entry["old"], entry["new"]), encoding="utf-8")
+    for entry in edits.culprits:
+        student = entry.get("student") or read_variant_file(workspace, lab_numbered(edits.lab))
+        if student is None:
+            raise BadInput(f"{edits.path}: {workspace} has no variant, and the edit names no student")
+        culprit = variant_for(require_secret(secret), student).culprit
+        (workspace / _relative(entry, edits.path)).write_text(
+            f'file = "{culprit.file}"\ninstance = {culprit.instance}\nfield = {culprit.field}\n'
+            f'template = "{culprit.template}"\n', encoding="utf-8")
 
 
 def _relative(entry: dict, origin: Path) -> str:
