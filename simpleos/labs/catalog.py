@@ -64,7 +64,7 @@ LABS: tuple[Lab, ...] = (
     Lab(8, "killer", "Find the killer rule",
         "your own set of channel files crashes your sensor: find the culprit with debug and analyze, "
         "then write the validator rule that stops it",
-        40, 30, 30, "3-5 h", "Labs 3-4; docs/debugger.md", per_student=True),
+        50, 20, 30, "3-5 h", "Labs 3-4; docs/debugger.md", per_student=True),
 )
 
 
