@@ -83,6 +83,12 @@ class Context:
             path.write_text(content, encoding="utf-8")
         return path
 
+    def channel_file(self, name: str, source: str) -> Path:
+        """A .sys file of this test's own, built by the grader (not the workspace) from TOML source."""
+        from ..channel import serialize
+        from ..channel.source import build_source
+        return self.write(name, serialize(build_source(source, name)))
+
     def program(self, name: str) -> Path:
         """One of the grader's test programs (suites/programs/NAME), copied into this test's scratch."""
         return self.write(name, (PROGRAMS / name).read_text(encoding="utf-8"))

@@ -53,21 +53,24 @@ def with_hostname(ctx, text):
     return machine
 
 
+def printed_name(ctx, hostname, file):
+    """Run a program printing gethostname's name on a machine whose /etc/hostname is `hostname`."""
+    machine = with_hostname(ctx, hostname)
+    source = program(ctx, file, "    lea rdi, [rip + name]\n    mov rsi, 64", print_name=True)
+    return ctx.simpleos("run", source, "--machine", machine).stdout
+
+
 @tests.test(10, "the name comes from the disk", part=PART, parent=PARENT)
 def from_disk(ctx):
-    machine = with_hostname(ctx, "lab2-grader-7f3c\n")
-    source = program(ctx, "name.asm", "    lea rdi, [rip + name]\n    mov rsi, 64", print_name=True)
-    result = ctx.simpleos("run", source, "--machine", machine)
-    expect_line(result.stdout, "lab2-grader-7f3c", "the name after `disk put` of /etc/hostname")
+    out = printed_name(ctx, "lab2-grader-7f3c\n", "name.asm")
+    expect_line(out, "lab2-grader-7f3c", "the name after `disk put` of /etc/hostname")
 
 
 @tests.test(5, "only the first line", part=PART, parent=PARENT)
 def first_line(ctx):
-    machine = with_hostname(ctx, "alpha\nbeta\n")
-    source = program(ctx, "first.asm", "    lea rdi, [rip + name]\n    mov rsi, 64", print_name=True)
-    result = ctx.simpleos("run", source, "--machine", machine)
-    expect_line(result.stdout, "alpha", "the name of a two-line /etc/hostname")
-    expect_line(result.stdout, "first exited with code 5; kernel up", "the returned length (exit code)")
+    out = printed_name(ctx, "alpha\nbeta\n", "first.asm")
+    expect_line(out, "alpha", "the name of a two-line /etc/hostname")
+    expect_line(out, "first exited with code 5; kernel up", "the returned length (exit code)")
 
 
 @tests.test(5, "it returns the length", part=PART, parent=PARENT)

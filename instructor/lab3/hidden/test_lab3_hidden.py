@@ -6,10 +6,8 @@ not: PROCESS rules (8 inputs) on indexes 8 and 10, and an IPC rule on index
 22. Each must behave, under the fixed build, exactly like good content (the
 rule skipped, nothing crashed, nothing extra denied). A last one makes sure
 the check refuses nothing in bounds (the last PROCESS input, index 7).
-The files are built by the grader (simpleos.channel), not by the workspace.
+The files are built by the grader (ctx.channel_file), not by the workspace.
 """
-from simpleos.channel import serialize
-from simpleos.channel.source import build_source
 from simpleos.labs.gradelib import Suite, count_lines, expect, expect_equal, expect_fields, expect_line
 
 tests = Suite(3)
@@ -54,15 +52,10 @@ criterion = [{ field = "image_path", kind = "equals", value = "/bin/hello" }, { 
 """
 
 
-def channel_file(ctx, name, source):
-    """A .sys built by the grader from TOML source."""
-    return ctx.write(name, serialize(build_source(source, name)))
-
-
 def behaves_like_good_content(ctx, name, source, model="monolithic"):
     """Under the fixed build, `source` changes nothing but the bounds-check lines."""
     good = ctx.boot_json("--sensor-build", "fixed", "--model", model)
-    path = channel_file(ctx, name, source)
+    path = ctx.channel_file(name, source)
     doc = ctx.boot_json("--sensor-build", "fixed", "--model", model, "--channel", path, "--max-boots", "1")
     expect_fields(doc, f"fixed build, {model}, with {name}", verdict="up")
     expect_equal(doc["sensor"], good["sensor"], f"sensor counters with {name} (vs good content)")
@@ -93,7 +86,7 @@ def ring3(ctx):
 @tests.test(5, "a rule on the last input supplied still works", part=PART, parent=PARENT)
 def in_bounds(ctx):
     good = ctx.boot_json("--sensor-build", "fixed")
-    path = channel_file(ctx, "C-00000292-hello.sys", IN_BOUNDS)
+    path = ctx.channel_file("C-00000292-hello.sys", IN_BOUNDS)
     doc = ctx.boot_json("--sensor-build", "fixed", "--channel", path)
     expect_fields(doc, "fixed build with a deny rule for /bin/hello", verdict="up")
     expect_equal(doc["sensor"]["denials"], good["sensor"]["denials"] + 1, "denials (hello is denied too)")

@@ -3,10 +3,8 @@
 They catch a rule that rejects only the handout's instance id or only IPC
 files (other deny-all rules must be rejected), and one that rejects more than
 it should (notify rules and deny rules with a real criterion stay valid). The
-files are built by the grader (simpleos.channel), not by the workspace.
+files are built by the grader (ctx.channel_file), not by the workspace.
 """
-from simpleos.channel import serialize
-from simpleos.channel.source import build_source
 from simpleos.labs.gradelib import Suite, expect_equal, expect_line
 
 tests = Suite(4)
@@ -39,10 +37,6 @@ action = "notify"
 """
 
 
-def built(ctx, name, source):
-    return ctx.write(name, serialize(build_source(source, name)))
-
-
 def problems(ctx, path):
     result = ctx.simpleos("channel", "validate", "--abi", path)
     return result.code, result.stderr
@@ -50,34 +44,34 @@ def problems(ctx, path):
 
 @tests.test(10, "another deny-all rule, next to a normal one", part=PART, parent=PARENT)
 def other_id(ctx):
-    path = built(ctx, "C-00000291-pair.sys", IPC_PAIR)
+    path = ctx.channel_file("C-00000291-pair.sys", IPC_PAIR)
     expect_equal(problems(ctx, path), (1, f"simpleos: {path}: instance 291777: denies every event (all criteria "
                                           f"are wildcards)\n"), "channel validate --abi (exit status, stderr)")
 
 
 @tests.test(10, "a deny-all PROCESS rule", part=PART, parent=PARENT)
 def process(ctx):
-    path = built(ctx, "C-00000292-denyall.sys", PROCESS_DENYALL)
+    path = ctx.channel_file("C-00000292-denyall.sys", PROCESS_DENYALL)
     expect_equal(problems(ctx, path), (1, f"simpleos: {path}: instance 292444: denies every event (all criteria "
                                           f"are wildcards)\n"), "channel validate --abi (exit status, stderr)")
 
 
 @tests.test(5, "a notify rule with only wildcards stays valid", part=PART, parent=PARENT)
 def notify(ctx):
-    path = built(ctx, "C-00000291-notifyall.sys", NOTIFY_ALL)
+    path = ctx.channel_file("C-00000291-notifyall.sys", NOTIFY_ALL)
     expect_equal(problems(ctx, path), (0, ""), "channel validate --abi (exit status, stderr)")
 
 
 @tests.test(5, "a deny rule with a real criterion stays valid", part=PART, parent=PARENT)
 def real_criterion(ctx):
     source = IPC_PAIR.split("[[instance]]\nid = 291777")[0]
-    path = built(ctx, "C-00000291-one.sys", source)
+    path = ctx.channel_file("C-00000291-one.sys", source)
     expect_equal(problems(ctx, path), (0, ""), "channel validate --abi (exit status, stderr)")
 
 
 @tests.test(10, "verified keeps a PROCESS deny-all out; every program starts", part=PART, parent=PARENT)
 def verified_process(ctx):
-    path = built(ctx, "C-00000292-denyall.sys", PROCESS_DENYALL)
+    path = ctx.channel_file("C-00000292-denyall.sys", PROCESS_DENYALL)
     log = ctx.boot_log("--model", "verified", "--channel", path).stdout
     expect_line(log, "verifier: rejected C-00000292-denyall.sys: instance 292444: denies every event (all criteria "
                      "are wildcards); previous content stays", "the verified boot log")

@@ -6,8 +6,6 @@ every other model under CF291 or under a second crashing file (a PROCESS
 rule on input 9 of 8, built by the grader). Sandboxed must never restart,
 must run the sensor at ring 3, and must honour --fail-closed.
 """
-from simpleos.channel import serialize
-from simpleos.channel.source import build_source
 from simpleos.labs.gradelib import Suite, expect, expect_fields, expect_line, one_json_object
 from simpleos.labs.suites.lab6 import BAD, KNOWN
 
@@ -25,7 +23,7 @@ criterion = [{ field = "image_path", kind = "prefix", value = "/bin/" }, { field
 
 
 def crash_file(ctx):
-    return ctx.write("C-00000292-nine.sys", serialize(build_source(PROCESS_CRASH, "nine")))
+    return ctx.channel_file("C-00000292-nine.sys", PROCESS_CRASH)
 
 
 def rows(ctx, path):

@@ -1,7 +1,7 @@
 """Lab 2 visible tests: gethostname exists as SYS_GETHOSTNAME, prints the name, refuses a kernel pointer.
 
-The grader runs its own copies of the handout's two programs (suites/programs/),
-so editing labs/lab2/hostname.asm changes nothing here. The instructor's hidden
+The grader runs its own test program, suites/programs/hostname.asm (the one the
+handout runs), and the handout's hostname_bad variant of it. The instructor's hidden
 tests change the disk's /etc/hostname and try the edges: the first line only,
 the returned length, EINVAL, and pointers the MMU would refuse.
 """
@@ -29,7 +29,11 @@ def prints_name(ctx):
 
 @tests.test(15, "a kernel pointer is EFAULT", part="gethostname", parent=defined)
 def kernel_pointer(ctx):
-    doc = ctx.run_json(ctx.program("hostname_bad.asm"))
+    """The handout's hostname_bad.asm: hostname.asm with a kernel address for buf."""
+    source = ctx.program("hostname.asm").read_text(encoding="utf-8")
+    bad = source.replace("    lea rdi, [rip + name]           ; rdi = buf",
+                         "    mov rdi, 0xffff800000001000     ; rdi = a kernel address", 1)
+    doc = ctx.run_json(ctx.write("hostname_bad.asm", bad))
     expect_fields(doc, "run hostname_bad.asm --json", program="hostname_bad", fate="exited", exit_code=14,
                   trap=None, kernel="up")
 

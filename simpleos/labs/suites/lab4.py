@@ -2,8 +2,8 @@
 
 `channel validate --abi` must refuse it with one line, the shipped files must
 stay valid, and the `verified` model must keep it out of the sensor while the
-machine comes up with every service listening. The grader builds the file
-from its own copy of the handout's source. The instructor's hidden tests try
+machine comes up with every service listening. The file is the handout's,
+suites/programs/C-00000291-denyall.toml. The instructor's hidden tests try
 other deny-all rules (other ids, PROCESS, next to normal rules) and rules
 that must stay valid.
 """
