@@ -11,8 +11,9 @@ the reference solution of Lab 3 here.
 Excluded from every workspace: instructor/ (solutions, hidden tests, answer
 keys, rubrics, the variant secret), tests/labs/ (the lab system's own tests,
 which use instructor/), docs/teaching.md (the instructor's guide: it says
-where the answers are and what the hidden tests try), and every labs/labK/
-but the workspace's own lab.
+where the answers are and what the hidden tests try), simpleos/labs/killer.py
+(Lab 8's variant generator: it says what the killer rule looks like), and
+every labs/labK/ but the workspace's own lab.
 This module must NOT know what any answer says, and must NOT copy anything
 git does not track.
 """
@@ -25,7 +26,8 @@ from pathlib import Path
 from ..errors import BadInput
 
 MARKER = re.compile(r"lab-answer (\d+): (begin|end)\b")
-PROJECT_ONLY = ("instructor/", "tests/labs/", "docs/teaching.md")
+INSTRUCTOR_CODE = ("simpleos/labs/killer.py",)   # not in student trees; in the autograder
+PROJECT_ONLY = ("instructor/", "tests/labs/", "docs/teaching.md") + INSTRUCTOR_CODE
 HANDOUTS = "labs/"
 
 

@@ -3,7 +3,7 @@
 The zip holds what Gradescope asks for -- setup.sh (run once, installs Python,
 gcc and the grader) and run_autograder (run per submission, writes
 /autograder/results/results.json) -- plus the grader itself (the student
-edition of this checkout, installed with pip), lab N's hidden tests and, for a
+edition of this checkout with the variant generator, installed with pip), lab N's hidden tests and, for a
 per-student lab, the variant secret. Gradescope keeps autograder zips private
 to the course staff: never hand the zip to students. The scripts are in
 autograder/ next to this file. This module only writes the zip.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import BadInput
 from .catalog import lab_numbered
-from .edition import in_student_edition, student_text, tracked_files
+from .edition import INSTRUCTOR_CODE, in_student_edition, student_text, tracked_files
 from .runner import hidden_test_files
 
 SCRIPTS = Path(__file__).parent / "autograder"
@@ -32,8 +32,8 @@ def build_autograder(lab_number: int, out: Path, project: Path, tests_dir: Path 
     if lab.per_student and secret is None:
         raise BadInput(f"lab {lab.number} needs the variant secret in its autograder: set $SIMPLEOS_LAB_SECRET "
                        f"or write instructor/variant-secret")
-    grader = [p for p in tracked_files(project) if p.startswith(GRADER_PARTS) and in_student_edition(p, lab.number)
-              and (project / p).is_file()]
+    grader = [p for p in tracked_files(project) if p.startswith(GRADER_PARTS) and (project / p).is_file()
+              and (in_student_edition(p, lab.number) or p in INSTRUCTOR_CODE)]
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _add(archive, "setup.sh", (SCRIPTS / "setup.sh").read_bytes(), executable=True)

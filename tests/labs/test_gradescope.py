@@ -24,6 +24,7 @@ def test_the_zip_holds_the_scripts_the_grader_and_the_hidden_tests(tmp_path, cap
     assert {"setup.sh", "run_autograder", "student_id.py", "hidden/test_lab1_hidden.py"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert "simpleos/pyproject.toml" in names and "simpleos/simpleos/labs/runner.py" in names
+    assert "simpleos/simpleos/labs/killer.py" in names          # the variant generator: staff only
     assert all(n in ("setup.sh", "run_autograder", "student_id.py") or n.startswith(("simpleos/", "hidden/"))
                for n in names)
     assert not any("/instructor/" in n or n.startswith("simpleos/labs/") or "solution" in n for n in names)

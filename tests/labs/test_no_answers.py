@@ -52,7 +52,7 @@ def test_a_student_tree_holds_no_instructor_material(trees, lab):
     files = [p for p in tree.rglob("*") if p.is_file() and ".git" not in p.relative_to(tree).parts]
     relative = {str(p.relative_to(tree)) for p in files}
     assert not any(r.startswith(("instructor/", "tests/labs/")) for r in relative)
-    assert "docs/teaching.md" not in relative
+    assert "docs/teaching.md" not in relative and "simpleos/labs/killer.py" not in relative
     assert {r.split("/")[1] for r in relative if r.startswith("labs/")} == {f"lab{lab}"}
     instructor_files = {p.read_bytes() for p in INSTRUCTOR.rglob("*") if p.is_file()}
     blocks, solutions = answer_blocks(), solution_texts()

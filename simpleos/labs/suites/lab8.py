@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...channel.templates import template_type_named
+from ...errors import BadInput
 from ..gradelib import Failed, Suite, expect, expect_equal, expect_fields
 from ..tomlfile import read_toml
 from ..variants import Variant, variant_for
@@ -55,7 +56,10 @@ def my_variant(ctx) -> Variant:
                      "the instructor's grader checks this part")
     if ctx.student is None:
         raise Failed(f"no student id: {FOLDER}/VARIANT is missing; grade with --student ID")
-    return variant_for(ctx.secret, ctx.student)
+    try:
+        return variant_for(ctx.secret, ctx.student)
+    except BadInput as reason:
+        raise Failed(f"not graded here: {reason}") from None
 
 
 @tests.test(0, "your answer file", part="public")
