@@ -22,7 +22,7 @@ EXIT_FULL, EXIT_BELOW = 0, 1
 def register(subparsers) -> None:
     """Add the `grade` command."""
     parser = subparsers.add_parser("grade", help="grade a lab workspace (make grade LAB=N)")
-    parser.add_argument("number", type=int, metavar="N")
+    parser.add_argument("number", type=int, metavar="N", help="the lab (simpleos lab list)")
     parser.add_argument("--json", action="store_true", help="print Gradescope's results.json on stdout")
     parser.add_argument("--tests", action="append", default=[], metavar="DIR",
                         help="add the hidden tests in DIR (DIR/labN/hidden, DIR/hidden or DIR itself; repeatable)")

@@ -29,8 +29,8 @@ def register(subparsers) -> None:
     listing.set_defaults(func=run_list)
 
     start = actions.add_parser("start", help="make DIR a new git repository: the student's tree for lab N")
-    start.add_argument("number", type=int, metavar="N")
-    start.add_argument("directory", metavar="DIR")
+    start.add_argument("number", type=int, metavar="N", help="the lab (simpleos lab list)")
+    start.add_argument("directory", metavar="DIR", help="a new or empty directory")
     start.add_argument("--student", metavar="ID", help="the student (needed by per-student labs)")
     start.set_defaults(func=run_start)
 
