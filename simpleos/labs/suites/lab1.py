@@ -4,6 +4,7 @@ For each fault program, `simpleos run labs/lab1/P.asm --json` must report the
 program killed by the trap of the handout's table, with the kernel up and exit
 status 0; efault.asm must exit with 14 (EFAULT). The instructor's hidden tests
 look closer: error-code bits, addresses, the faulting instruction itself.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

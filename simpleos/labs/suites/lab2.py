@@ -4,6 +4,7 @@ The grader runs its own test program, suites/programs/hostname.asm (the one the
 handout runs), and the handout's hostname_bad variant of it. The instructor's hidden
 tests change the disk's /etc/hostname and try the edges: the first line only,
 the returned length, EINVAL, and pointers the MMU would refuse.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

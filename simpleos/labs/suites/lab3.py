@@ -6,6 +6,7 @@ own tests of the crash stay green) while `--sensor-build fixed` is the
 student's fix. These tests boot the workspace's own sensor. The instructor's
 hidden tests use other template types and field counts, so a check against
 the constant 20 instead of the number of inputs supplied (r15) fails.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ machine comes up with every service listening. The file is the handout's,
 suites/programs/C-00000291-denyall.toml. The instructor's hidden tests try
 other deny-all rules (other ids, PROCESS, next to normal rules) and rules
 that must stay valid.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

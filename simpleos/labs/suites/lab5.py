@@ -4,6 +4,7 @@ The grader measures the workspace's own microkernel row with `compare --json`
 (so the policy must be put back before hand-in) and compares the student's
 [shipped] row with it. The instructor's hidden tests compare the K = 1 and
 no-backoff rows with the answer key.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ log, and `compare` table: the sandboxed row must be the handout's, the four
 shipped rows must not change, and the student's own model must have a row of
 its own. The instructor's hidden tests check that the own model is not a
 copy of a shipped one and that sandboxed holds up on other content.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ The grader boots ten fresh machines with Channel File 291 (seeds 0-9, one boot
 each) in the workspace and compares their outcomes and p with the student's.
 The instructor's hidden tests check the computed numbers; the one-page
 argument is graded by hand.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 

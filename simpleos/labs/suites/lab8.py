@@ -8,6 +8,7 @@ this student's culprit, the content must be the set made for this student,
 and the validator must accept this set's decoys. Without the secret those
 tests say so and score nothing: the answer is never graded as correct without
 it. Failure messages never say what the right answer is.
+It ships in student trees, so it must NOT hold an answer.
 """
 from __future__ import annotations
 
