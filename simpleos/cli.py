@@ -16,7 +16,8 @@ from .errors import BadInput
 
 EXIT_UP, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_DOWN = 0, 1, 2, 3
 
-COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze", "fleet", "fuzz"]
+COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze", "fleet", "fuzz", "lab",
+                   "grade"]
 
 
 class OneLineParser(argparse.ArgumentParser):

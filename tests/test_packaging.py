@@ -24,8 +24,8 @@ def test_every_guest_source_and_sample_is_package_data():
             relative = path.relative_to(REPO / folder)
             owner, inner = package, relative
             # a file in a subfolder that is itself a mapped package belongs to that package
-            if relative.parts[0] in ("kernel",) and package == "simpleos":
-                owner, inner = "simpleos.kernel", relative.relative_to("kernel")
+            if relative.parts[0] in ("kernel", "labs") and package == "simpleos":
+                owner, inner = f"simpleos.{relative.parts[0]}", relative.relative_to(relative.parts[0])
             globs = patterns.get(owner, [])
             if not any(fnmatch(str(inner), g) or fnmatch(str(inner), g.replace("**/", "")) for g in globs):
                 missing.append(f"{owner}: {inner}")

@@ -282,6 +282,7 @@ match_instance:
     jz .Lcriterion_done
     cmp eax, KIND_WILDCARD
     je .Lcriterion_done             ; wildcard: match, and never read inputs[i]
+; lab-answer 3: begin (student trees get the sensor without this block: Lab 3 writes it)
 .if BOUNDS_CHECK
     cmp rcx, r15                    ; the fix: is there an input i at all?
     jb .Lin_bounds
@@ -295,6 +296,7 @@ match_instance:
     jmp .Lcriterion_done
 .Lin_bounds:
 .endif
+; lab-answer 3: end
     mov [rip + current_criterion], rcx  ; for crash dumps: which criterion is being tested
     mov r9, [r14 + rcx*8]           ; r9 = inputs[i]   <-- i == 20 reads past the array
     cmp eax, KIND_INT_EQUALS

@@ -51,11 +51,13 @@ def test_integer_criterion_on_field_21_fails_abi_too():
     (ipc_file(Instance(1, 0, criteria()[:20])), "instance 1: criteria_count is 20 but the header's field_count is 21"),
     (ipc_file(Instance(1, 0, criteria()), Instance(1, 0, criteria())), "instance id 1 appears more than once"),
     (ipc_file(Instance(1, 4, criteria())), "instance 1: unknown action 4"),
+    # lab-answer 8: begin (a student tree's validators lack this check until Lab 8 adds one)
     (ipc_file(Instance(1, 0, criteria(i2=Criterion.equals("42")))),
      "instance 1: criterion on field 3 (index 2, creator_pid) is a string equals criterion but creator_pid is an "
      "integer field"),
     (ipc_file(Instance(1, 0, criteria(i0=Criterion.integer(1)))),
      "criterion on field 1 (index 0, pipe_name) is an int criterion but pipe_name is a string field"),
+    # lab-answer 8: end
     (ipc_file(Instance(1, 0, criteria(i0=Criterion(9)))), "has unknown kind 9"),
     (ipc_file(Instance(1, 0, criteria(i0=Criterion(0, b"x")))), "is a wildcard with a 1-byte value"),
     (ipc_file(Instance(1, 0, criteria(i2=Criterion(3, b"x")))), "integer criterion with length 1"),

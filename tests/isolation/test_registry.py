@@ -84,12 +84,13 @@ def test_the_docs_models_table_agrees_with_the_registry():
 # --- discovery ----------------------------------------------------------------------------------------
 
 def test_a_new_model_file_is_found_with_no_edit_anywhere(model_folder):
-    (model_folder / "sandboxed.py").write_text(
-        '"""Lab 6."""\nfrom .base import IsolationModel\n\n\nclass Sandboxed(IsolationModel):\n'
-        '    name = "sandboxed"\n    sensor_ring = 3\n')
-    assert model_names()[-1] == "sandboxed"                         # order 100: after the course models
-    model = model_named("sandboxed")
-    assert (type(model).__name__, model.sensor_ring, model.fail_open) == ("Sandboxed", 3, True)
+    (model_folder / "extra.py").write_text(
+        '"""A model nobody listed anywhere."""\nfrom .base import IsolationModel\n\n\nclass Extra(IsolationModel):\n'
+        '    name = "extra"\n    sensor_ring = 3\n    fail_open = False\n')
+    names = model_names()
+    assert "extra" in names and names.index("extra") > names.index("verified")   # order 100: after the course models
+    model = model_named("extra")
+    assert (type(model).__name__, model.sensor_ring, model.fail_open) == ("Extra", 3, False)
 
 
 def test_a_file_without_a_model_adds_none(model_folder):

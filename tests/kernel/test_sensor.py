@@ -309,6 +309,7 @@ def test_ring3_bad_content_cli_exits_0(tmp_path, capsys):
 
 # --- the fixed sensor build ---------------------------------------------------------------------------
 
+# lab-answer 3: begin (a student tree's sensor has no bounds check until Lab 3 adds it: `make grade LAB=3`)
 @pytest.mark.parametrize("model", MODELS)
 def test_fixed_sensor_skips_the_bad_rule_and_still_denies_the_beacon(tmp_path, boot_machine, model):
     session = boot_once(boot_machine, tmp_path / "machine", channels=[BAD], model=model, sensor_build="fixed")
@@ -326,6 +327,7 @@ def test_fixed_sensor_skips_the_bad_rule_and_still_denies_the_beacon(tmp_path, b
     assert BEACON_EXEC_REPORTED in lines
     report = session.to_json()
     assert report["sensor"]["crashes"] == 0 and report["sensor"]["detections"] >= 1
+# lab-answer 3: end
 
 
 def test_fixed_sensor_with_good_content_never_logs_the_bounds_check(good_boot, tmp_path, boot_machine):
