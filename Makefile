@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test bench clean channel-files
 
+# The PYTHONWARNINGS filter drops setuptools' note that an editable install is one
+# (information, not a warning), so that `make` is quiet.
 $(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install -q -e '.[test,plot]'
 	touch $(STAMP)
 
 demo: $(STAMP)

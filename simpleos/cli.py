@@ -16,7 +16,7 @@ from .errors import BadInput
 
 EXIT_UP, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_DOWN = 0, 1, 2, 3
 
-COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze"]
+COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze", "cc"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
     except BadInput as reason:
-        print(f"simpleos: {reason}", file=sys.stderr)
+        for line in str(reason).splitlines() or [""]:   # several problems: one line each
+            print(f"simpleos: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("simpleos: interrupted", file=sys.stderr)
