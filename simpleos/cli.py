@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
 from .errors import BadInput
 
 EXIT_UP, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_DOWN = 0, 1, 2, 3
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     parser = OneLineParser(prog="simpleos", description="SimpleOS: break a kernel with a content update, then fix it.")
+    parser.add_argument("--version", action="version", version=f"simpleos {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in COMMAND_MODULES:

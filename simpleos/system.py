@@ -147,11 +147,13 @@ def boot_with(options: BootOptions, program: Image | None = None) -> Session:
 
 
 def read_channel_files(paths) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each --channel FILE, checked: a channel file name, a readable file."""
+    """(name, bytes) of each --channel FILE, checked: a readable file ("no such file" first), then
+    a channel file name."""
     contents = []
     for path in paths:
+        data = read_host_file(path)
         check_channel_file_name(Path(path).name)
-        contents.append((Path(path).name, read_host_file(path)))
+        contents.append((Path(path).name, data))
     return contents
 
 
