@@ -93,6 +93,9 @@ def render(outcomes: list[ModelOutcome]) -> list[str]:
             lines.append(f"{o.model}: rejected {name} at load (ABI validation); the previous content stayed")
         for name in o.quarantined:
             lines.append(f"{o.model}: quarantined {name} after repeated crashes; rolled back to last known good")
+        if o.machine_up and o.sensor_restarts and not o.quarantined:
+            lines.append(f"{o.model}: restarted the sensor at once after each of its {o.sensor_crashes} crashes; "
+                         f"nothing quarantined: the file stays and crashes it again at every boot")
         if not o.machine_up:
             lines.append(f"{o.model}: needs safe mode and `rm` of the channel file by hand (the 2024 fix)")
     return lines
