@@ -41,7 +41,8 @@ def plot(outcomes, path: str, title: str) -> None:
     figure.suptitle(title)
     figure.tight_layout()
     try:
-        figure.savefig(path, dpi=120, metadata={"Software": None})
+        png = str(path).lower().endswith(".png")
+        figure.savefig(path, dpi=120, metadata={"Software": None} if png else None)   # PNG: no version stamp
     except (OSError, ValueError) as error:
         raise BadInput(f"cannot write the plot {path}: {getattr(error, 'strerror', None) or error}") from None
     finally:

@@ -146,7 +146,7 @@ def _check_layout(name: str, segments: list[Segment]) -> None:
         if segment.address >= KERNEL_HALF:
             raise ElfError(f"{where} lies in the kernel half; user programs live below {USER_SPACE_END:#x}")
         if segment.address + segment.size > USER_SPACE_END:
-            raise ElfError(f"{where} lies outside user space (below {USER_SPACE_END:#x})")
+            raise ElfError(f"{where} lies outside user space, which ends at {USER_SPACE_END:#x}")
         if segment.address < LOWEST_USER_ADDRESS:
             raise ElfError(f"{where} lies below {LOWEST_USER_ADDRESS:#x}; the first 64 KiB stay unmapped "
                            f"so that null pointers fault")
