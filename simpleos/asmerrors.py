@@ -7,7 +7,9 @@ prefix starts to fail -- bisected, with every label the prefix has not yet
 defined stubbed in so that forward jumps do not count as errors. That line
 is blanked (its label kept) and the search repeats, up to
 MAX_REPORTED_ERRORS lines. Also: labels defined twice, each with where it
-was first defined. Diagnosis only: nothing here produces code.
+was first defined. It uses the assembler's own preparation of a source
+(comments, `.data`, defines) so a trial sees what the real run saw.
+Diagnosis only: nothing here produces code.
 """
 from __future__ import annotations
 

@@ -53,6 +53,7 @@ class SessionView:
             session.close()
 
     def _show(self, session) -> None:
+        """Walk the transcript: blue screens, `ls` listings and key lines."""
         screen: list[str] | None = None
         listing = False
         for line in session.transcript:

@@ -307,7 +307,8 @@ class RunResult:
 
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
                 echo: Callable[[str], None] | None = None, **options) -> tuple[Session, RunResult]:
-    """Boot once, start `path` as a ring-3 process, run until idle, report."""
+    """Boot once, start `path` (an assembly source or a static ELF executable) as a ring-3
+    process, run until idle, report."""
     image = load_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
     session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..assembler import Image, assemble_file
 from ..elf import is_elf
+from ..errors import BadInput
 from ..hostfiles import read_regular_file
 from ..machine.layout import PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_TEXT_BASE, phys_to_virt
 from ..machine.paging import USER
@@ -44,9 +45,14 @@ def assemble_user_program(path) -> Image:
 
 def load_user_program(path) -> Image:
     """The program at host path `path`: a static x86-64 ELF executable, else an assembly source."""
-    head = read_regular_file(path, MAX_PROGRAM_FILE, "program")
-    if is_elf(head):
-        return load_elf(head, Path(path).name)
+    data = read_regular_file(path, MAX_PROGRAM_FILE, "program")
+    if is_elf(data):
+        return load_elf(data, Path(path).name)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: neither an ELF executable (no \\x7fELF magic) nor an assembly source "
+                       f"(not UTF-8 text)") from None
     return assemble_user_program(path)
 
 
