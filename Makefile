@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test grade bench clean channel-files
 
+# The PYTHONWARNINGS filter drops setuptools' note that an editable install is one
+# (information, not a warning), so that `make` is quiet.
 $(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c simpleos/machine/_edges.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,fleet,ray]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install -q -e '.[test,fleet,ray,plot]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -7,8 +7,9 @@ read-only+executable and data read/write+NX), and `.include "file"`.
 Keystone prints no symbol table, so every label's address is read back from
 a table of `.quad label` appended to the source. Results are cached on the
 host (keyed by source, base address and defines), so a boot does not
-re-assemble. Errors name the source line. This module does not load or run
-anything.
+re-assemble. Errors name the source line -- every failing line, one per
+line of the message, as `file:line: reason: text`. This module does not
+load or run anything.
 """
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from .errors import BadInput
 from .hostfiles import read_text_file
 
 MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
+MAX_REPORTED_ERRORS = 20        # assembly errors listed before giving up
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
+_ANY_LABEL = re.compile(r"^\s*([.A-Za-z_][\w.$]*)\s*:(?!:)")      # .L labels too
 _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
 # The cache key includes this file's own text: a change to the assembler
@@ -45,6 +48,7 @@ class Image:
     code: bytes
     data_offset: int                       # bytes before this are text
     symbols: dict[str, int] = field(default_factory=dict)
+    text_end: int | None = None            # where the instructions end (then int3 padding); None: data_offset
 
     @property
     def entry(self) -> int:
@@ -66,6 +70,12 @@ class Image:
         if not self.base <= address < self.base + len(self.code):
             return None
         return nearest_symbol(self.symbols, address)
+
+    def in_padding(self, address: int) -> bool:
+        """Is `address` in the int3 padding after the last instruction -- up to the data, or to
+        the end of the text's last page (PhysicalMemory.write_code pads it with int3)?"""
+        end = self.base + (self.text_end if self.text_end is not None else self.data_offset)
+        return end <= address < self.base + ((self.data_offset + 0xFFF) & ~0xFFF)
 
 
 def nearest_symbol(symbols: dict[str, int], address: int) -> tuple[str, int] | None:
@@ -110,9 +120,10 @@ def _prepare(source: str, defines: dict[str, int]) -> tuple[str, list[str]]:
     labels: list[str] = []
     for line in map(strip_comment, source.splitlines()):
         if _DATA_DIRECTIVE.match(line):
+            lines.append("__text_end:")
             lines.append(".balign 4096, 0xcc")   # pad the text with int3, not zeros (see vm.py)
             lines.append("__data_start:")
-            labels.append("__data_start")
+            labels += ["__text_end", "__data_start"]
             continue
         lines.append(line)
         match = _LABEL.match(line)
@@ -127,37 +138,44 @@ def assemble(source: str, base: int, name: str = "program", defines: dict[str, i
     defines = dict(defines or {})
     key = hashlib.sha256(json.dumps([_CACHE_VERSION, source, base, sorted(defines.items())]).encode()).hexdigest()
     if key in _memory_cache:
-        cached = _memory_cache[key]
-        return Image(name, cached.base, cached.code, cached.data_offset, dict(cached.symbols))
+        return _copy(_memory_cache[key], name)
     cache_file = _cache_dir() / f"{key}.json"
     try:
         stored = json.loads(cache_file.read_text())
-        image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"])
+        image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"],
+                      stored["text_end"])
     except (OSError, ValueError, KeyError):
         image = _assemble_uncached(source, base, name, defines, origins)
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
             tmp.write_text(json.dumps({"code": image.code.hex(), "data_offset": image.data_offset,
-                                       "symbols": image.symbols}))
+                                       "symbols": image.symbols, "text_end": image.text_end}))
             os.replace(tmp, cache_file)
         except OSError:
             pass  # a read-only home only costs speed
     _memory_cache[key] = image
-    return Image(name, image.base, image.code, image.data_offset, dict(image.symbols))
+    return _copy(image, name)
+
+
+def _copy(image: Image, name: str) -> Image:
+    """A fresh Image of the cached `image` (its own symbol dict), called `name`."""
+    return Image(name, image.base, image.code, image.data_offset, dict(image.symbols), image.text_end)
 
 
 def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int],
                        origins: list[str] | None) -> Image:
     prepared, labels = _prepare(source, defines)
-    duplicates = sorted({label for label in labels if labels.count(label) > 1})
-    if duplicates:
-        raise AssemblyError(f"{name}: label defined twice: {duplicates[0]}")
+    if len(set(labels)) < len(labels):
+        from .asmerrors import labels_defined_twice
+        raise AssemblyError("\n".join(labels_defined_twice(source, name, origins)))
     table = "\n".join(f".quad {label}" for label in labels)
     try:
         encoding, _ = _keystone.asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
     except KsError as error:
-        raise AssemblyError(_locate_error(source, base, name, defines, error, origins)) from None
+        from .asmerrors import locate_errors   # the error path only
+        raise AssemblyError("\n".join(locate_errors(source, base, defines, origins, name)
+                                      or [f"{name}: {_reason(error)}"])) from None
     except Exception as error:  # keystone can fail in odd ways on odd input
         raise AssemblyError(f"{name}: cannot assemble: {error}") from None
     code = bytes(encoding or b"")
@@ -167,31 +185,9 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     code = code[:len(code) - 8 * count]  # drop the symbol table itself
     if not code.rstrip(b"\x00"):
         raise AssemblyError(f"{name}: empty program (no instructions)")
-    data_offset = symbols.get("__data_start", base + len(code)) - base
-    symbols.pop("__data_start", None)
-    return Image(name, base, code, data_offset, symbols)
-
-
-def _locate_error(source: str, base: int, name: str, defines: dict[str, int], error: KsError,
-                  origins: list[str] | None) -> str:
-    """Find the first source line that makes keystone fail (only on the error path)."""
-    lines = source.splitlines()
-    all_labels = [m.group(1) for m in (_LABEL.match(line) for line in lines) if m]
-    for number in range(1, len(lines) + 1):
-        prefix = "\n".join(lines[:number])
-        _, defined = _prepare(prefix, defines)
-        missing = [label for label in all_labels if label not in defined]
-        stub = "\n".join(f"{label}:" for label in dict.fromkeys(missing))
-        trial, _ = _prepare(prefix + "\n" + stub, defines)
-        try:
-            _keystone.asm(trial, base)
-        except KsError as trial_error:
-            text = lines[number - 1].strip()
-            where = origins[number - 1] if origins and number <= len(origins) else f"{name}:{number}"
-            return f"{where}: {_reason(trial_error)}: {text}"
-        except Exception:
-            continue
-    return f"{name}: {_reason(error)}"
+    data_offset = symbols.pop("__data_start", base + len(code)) - base
+    text_end = symbols.pop("__text_end", base + data_offset) - base
+    return Image(name, base, code, data_offset, symbols, text_end)
 
 
 def _reason(error: KsError) -> str:

@@ -24,7 +24,7 @@ from .kernel.bugcheck import Bugcheck, stop_machine
 from .kernel.content import deliver_update
 from .kernel.install import default_files, install_defaults, is_installed
 from .kernel.kernel import Kernel
-from .kernel.loader import assemble_user_program
+from .kernel.loader import load_user_program
 from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
 from .machine.machine import Machine
@@ -48,6 +48,7 @@ class BootOptions:
     auto_repair: bool = False
     fail_closed: bool = False
     echo: Callable[[str], None] | None = None
+    on_program_start: Callable[[object], None] | None = None   # run: told once the program is started
 
 
 @dataclass
@@ -146,11 +147,13 @@ def boot_with(options: BootOptions, program: Image | None = None) -> Session:
 
 
 def read_channel_files(paths) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each --channel FILE, checked: a channel file name, a readable file."""
+    """(name, bytes) of each --channel FILE, checked: a readable file ("no such file" first), then
+    a channel file name."""
     contents = []
     for path in paths:
+        data = read_host_file(path)
         check_channel_file_name(Path(path).name)
-        contents.append((Path(path).name, read_host_file(path)))
+        contents.append((Path(path).name, data))
     return contents
 
 
@@ -227,6 +230,8 @@ def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
     name = Path(image.name).stem
     process = session.program = kernel.spawn(image, name)
     kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    if session.options.on_program_start is not None:
+        session.options.on_program_start(process)
     kernel.run()
     if process.state != ZOMBIE:
         kernel.kill(process, message="still running when the machine went idle")
@@ -302,8 +307,9 @@ class RunResult:
 
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
                 echo: Callable[[str], None] | None = None, **options) -> tuple[Session, RunResult]:
-    """Boot once, start `path` as a ring-3 process, run until idle, report."""
-    image = assemble_user_program(path)   # bad input fails before anything boots
+    """Boot once, start `path` (an assembly source or a static ELF executable) as a ring-3
+    process, run until idle, report."""
+    image = load_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
     session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image)
     name = Path(path).stem

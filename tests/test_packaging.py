@@ -10,6 +10,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DATA_SUFFIXES = {".asm", ".inc", ".sys", ".toml"}
+GUEST_C_SUFFIXES = {".c", ".h", ".S"}     # userland/'s C runtime and examples (simpleos/'s own .c is an extension)
 
 
 def test_every_guest_source_and_sample_is_package_data():
@@ -19,13 +20,17 @@ def test_every_guest_source_and_sample_is_package_data():
     missing = []
     for package, folder in mapping.items():
         for path in (REPO / folder).rglob("*"):
-            if path.suffix not in DATA_SUFFIXES or "__pycache__" in path.parts:
+            suffixes = DATA_SUFFIXES | (GUEST_C_SUFFIXES if package != "simpleos" else set())
+            if path.suffix not in suffixes or "__pycache__" in path.parts:
                 continue
             relative = path.relative_to(REPO / folder)
             owner, inner = package, relative
-            # a file in a subfolder that is itself a mapped package belongs to that package
-            if relative.parts[0] in ("kernel", "labs") and package == "simpleos":
-                owner, inner = f"simpleos.{relative.parts[0]}", relative.relative_to(relative.parts[0])
+            # a file in a subfolder that is itself a package (with package data) belongs to the deepest one
+            for depth in range(len(relative.parts) - 1, 0, -1):
+                subpackage = ".".join((package, *relative.parts[:depth]))
+                if subpackage in patterns:
+                    owner, inner = subpackage, relative.relative_to(*relative.parts[:depth])
+                    break
             globs = patterns.get(owner, [])
             if not any(fnmatch(str(inner), g) or fnmatch(str(inner), g.replace("**/", "")) for g in globs):
                 missing.append(f"{owner}: {inner}")
@@ -48,7 +53,8 @@ def test_a_machine_boots_from_the_built_wheel(tmp_path):
         archive.extractall(unpacked)
     for needed in ("simpleos/kernel/entry.asm", "simpleos/kernel/kapi.asm", "simpleos/drivers/sensor/sensor.asm",
                    "simpleos/drivers/sensor/manifest.toml", "simpleos/userland/init.asm", "simpleos/userland/init.inc",
-                   "simpleos/channel_files/C-00000291-good.sys"):
+                   "simpleos/channel_files/C-00000291-good.sys", "simpleos/userland/libc/simpleos.h",
+                   "simpleos/userland/libc/crt0.S", "simpleos/userland/hello.c"):
         assert needed in names
     booted = subprocess.run([sys.executable, "-m", "simpleos", "boot", "--machine", str(tmp_path / "m"), "--json"],
                             cwd=tmp_path, env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin",

@@ -13,7 +13,6 @@
 .data
 banner:           .asciz "init: starting services\n"
 program_service:  .asciz "service"
-program_hello:    .asciz "hello"
 program_beacon:   .asciz "beacon"
 pipe_spoolss:     .asciz "\\\\.\\pipe\\spoolss"      ; the print spooler
 pipe_eventlog:    .asciz "\\\\.\\pipe\\eventlog"     ; the event log
@@ -21,5 +20,5 @@ pipe_wkssvc:      .asciz "\\\\.\\pipe\\wkssvc"       ; the workstation service (
 pipe_lsarpc:      .asciz "\\\\.\\pipe\\lsarpc"       ; the local security authority
 .balign 8
 service_pipes:    .quad pipe_spoolss, pipe_eventlog, pipe_wkssvc, pipe_lsarpc, 0
-workload:         .quad program_hello, program_beacon, 0
+workload:         .quad program_beacon, 0
 one_millisecond:  .quad 0, 1000000          ; struct timespec { seconds, nanoseconds }

@@ -12,12 +12,11 @@
 .data
 banner:           .asciz "init: starting services (kiosk)\n"
 program_service:  .asciz "service"
-program_hello:    .asciz "hello"
 program_beacon:   .asciz "beacon"
 pipe_eventlog:    .asciz "\\\\.\\pipe\\eventlog"     ; the event log
 pipe_lsarpc:      .asciz "\\\\.\\pipe\\lsarpc"       ; the local security authority
 pipe_kiosk_shell: .asciz "\\\\.\\pipe\\kiosk-shell"  ; the kiosk application's helper
 .balign 8
 service_pipes:    .quad pipe_eventlog, pipe_lsarpc, pipe_kiosk_shell, 0
-workload:         .quad program_hello, program_beacon, 0
+workload:         .quad program_beacon, 0
 one_millisecond:  .quad 0, 1000000          ; struct timespec { seconds, nanoseconds }

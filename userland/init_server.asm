@@ -12,7 +12,6 @@
 .data
 banner:           .asciz "init: starting services (server)\n"
 program_service:  .asciz "service"
-program_hello:    .asciz "hello"
 program_beacon:   .asciz "beacon"
 pipe_eventlog:    .asciz "\\\\.\\pipe\\eventlog"     ; the event log
 pipe_lsarpc:      .asciz "\\\\.\\pipe\\lsarpc"       ; the local security authority
@@ -21,5 +20,5 @@ pipe_netlogon:    .asciz "\\\\.\\pipe\\netlogon"     ; domain logons
 pipe_sql_query:   .asciz "\\\\.\\pipe\\sql\\query"   ; the database's client pipe
 .balign 8
 service_pipes:    .quad pipe_eventlog, pipe_lsarpc, pipe_srvsvc, pipe_netlogon, pipe_sql_query, 0
-workload:         .quad program_hello, program_beacon, 0
+workload:         .quad program_beacon, 0
 one_millisecond:  .quad 0, 1000000          ; struct timespec { seconds, nanoseconds }

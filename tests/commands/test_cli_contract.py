@@ -50,6 +50,7 @@ _start:
     mov rax, 1
     movv rbx, rax
     call exit
+.include "lib.asm"
 """
 
 

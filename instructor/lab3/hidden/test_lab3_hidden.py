@@ -48,7 +48,7 @@ content_version = 93
 [[instance]]
 id = 292931
 action = "deny"
-criterion = [{ field = "image_path", kind = "equals", value = "/bin/hello" }, { field = 7, kind = "equals", value = "SimpleOS" }]
+criterion = [{ field = "image_path", kind = "equals", value = "/bin/service" }, { field = "command_line", kind = "equals", value = 'service \\\\.\\pipe\\lsarpc' }, { field = 7, kind = "equals", value = "SimpleOS" }]
 """
 
 
@@ -86,9 +86,9 @@ def ring3(ctx):
 @tests.test(5, "a rule on the last input supplied still works", part=PART, parent=PARENT)
 def in_bounds(ctx):
     good = ctx.boot_json("--sensor-build", "fixed")
-    path = ctx.channel_file("C-00000292-hello.sys", IN_BOUNDS)
+    path = ctx.channel_file("C-00000292-lsarpc.sys", IN_BOUNDS)
     doc = ctx.boot_json("--sensor-build", "fixed", "--channel", path)
-    expect_fields(doc, "fixed build with a deny rule for /bin/hello", verdict="up")
-    expect_equal(doc["sensor"]["denials"], good["sensor"]["denials"] + 1, "denials (hello is denied too)")
+    expect_fields(doc, "fixed build with a deny rule for the lsarpc service", verdict="up")
+    expect_equal(doc["sensor"]["denials"], good["sensor"]["denials"] + 1, "denials (the lsarpc service is denied too)")
     log = ctx.boot_log("--sensor-build", "fixed", "--channel", path).stdout
-    expect_line(log, "sensor: DENY PROCESS /bin/hello (rule 292931)", "the boot log")
+    expect_line(log, "sensor: DENY PROCESS /bin/service (rule 292931)", "the boot log")
