@@ -18,3 +18,4 @@ GOLDEN_DIR = TESTS / "golden"                # goldens of the top-level tests
 BAD = str(CHANNEL_FILES / "C-00000291-bad.sys")       # the 19 July 2024 content update
 GOOD = str(CHANNEL_FILES / "C-00000291-good.sys")     # the shipped content
 ZEROS = str(CHANNEL_FILES / "C-00000291-zeros.sys")   # the zero-filled file seen in 2024
+PROCESS = str(CHANNEL_FILES / "C-00000292-process.sys")  # the shipped PROCESS content (channel 292)

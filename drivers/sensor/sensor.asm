@@ -20,7 +20,12 @@
 ;   PROCESS_INPUTS    8   ... for a PROCESS event
 ;   IPC_STRING_MASK       bit i set: IPC input i is a string (pointer), else an integer
 ;   PROCESS_STRING_MASK   the same for PROCESS inputs
-;   BOUNDS_CHECK      0/1 the runtime check CrowdStrike added after 19 July 2024
+;   BOUNDS_CHECK      0/1 the runtime check CrowdStrike added after 19 July 2024:
+;                         is there an input i at all?
+;   TYPE_CHECK        0/1 is input i a string, before a string test reads it as one?
+;   CONTENT_CHECK     0/1 does every rule lie inside its file (counts and lengths
+;                         can lie: the interpreter must not walk off its content)
+; The `fixed` build has all three; the `original` build, as on 19 July, none.
 ;
 ; Register conventions: System V (args in rdi, rsi, rdx; result in rax;
 ; rbx, rbp, r12-r15 preserved by callees).
@@ -225,6 +230,16 @@ interpret:
     cmp eax, ebp
     jne .Lnext_file
     mov r13d, [r12 + 12]            ; r13 = instance count
+.if CONTENT_CHECK
+    ; Where this file ends: its header's body size, but never past the content
+    ; area (a lying body size must not take the interpreter off its memory).
+    mov eax, [r12 + 20]             ; body_size
+    lea rax, [r12 + rax + HEADER_SIZE]
+    lea rcx, [rip + content_area + CONTENT_AREA_SIZE]
+    cmp rax, rcx
+    cmova rax, rcx
+    mov [rip + current_file_end], rax
+.endif
     lea rdi, [r12 + HEADER_SIZE]    ; rdi = first instance
 .Lnext_instance:
     test r13, r13
@@ -232,6 +247,10 @@ interpret:
     dec r13
     mov [rip + current_instance], rdi
     call match_instance             ; rax = 1 if it matched; rdx = next instance
+.if CONTENT_CHECK
+    test rdx, rdx                   ; 0: the rule ran past the end of the file,
+    jz .Lnext_file                  ; so the rest of the file is not trusted
+.endif
     mov rdi, rdx
     test rax, rax
     jz .Lnext_instance
@@ -268,6 +287,11 @@ match_instance:
     push rbx
     push r12
     push r13
+.if CONTENT_CHECK
+    lea rax, [rdi + 8]              ; the instance's head (8 bytes) must lie inside the file
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     movzx r12d, word ptr [rdi + 6]  ; r12 = criteria count (the header's field_count)
     lea r8, [rdi + 8]               ; r8 = the first criterion
     xor ecx, ecx                    ; rcx = criterion index i
@@ -275,14 +299,23 @@ match_instance:
 .Lnext_criterion:
     cmp rcx, r12
     jae .Lmatch_done
+.if CONTENT_CHECK
+    lea rax, [r8 + 4]               ; the criterion's head must lie inside the file ...
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     movzx eax, byte ptr [r8]        ; kind
     movzx edx, word ptr [r8 + 2]    ; length of the value
     lea r13, [r8 + 4 + rdx]         ; r13 = the criterion after this one
+.if CONTENT_CHECK
+    cmp r13, [rip + current_file_end]   ; ... and so must its value
+    ja .Lpast_the_file
+.endif
     test ebx, ebx                   ; already failed: just walk to the end
     jz .Lcriterion_done
     cmp eax, KIND_WILDCARD
     je .Lcriterion_done             ; wildcard: match, and never read inputs[i]
-; lab-answer 3: begin (student trees get the sensor without this block: Lab 3 writes it)
+; lab-answer 3: begin (student trees get the sensor without these two blocks: Lab 3 writes the first; the second would give Lab 8 away)
 .if BOUNDS_CHECK
     cmp rcx, r15                    ; the fix: is there an input i at all?
     jb .Lin_bounds
@@ -296,6 +329,26 @@ match_instance:
     jmp .Lcriterion_done
 .Lin_bounds:
 .endif
+.if TYPE_CHECK
+    cmp eax, KIND_INT_EQUALS        ; an integer test never dereferences its input
+    je .Ltype_ok
+    mov r10, IPC_STRING_MASK        ; which inputs are strings, for this template type
+    cmp ebp, TEMPLATE_IPC           ; (interpret keeps the template type in rbp)
+    je .Lmask_ready
+    mov r10, PROCESS_STRING_MASK
+.Lmask_ready:
+    bt r10, rcx                     ; is input i a string?
+    jc .Ltype_ok
+    xor ebx, ebx                    ; no: a string test would read the integer as a pointer
+    push rcx
+    push r8
+    lea rdi, [rip + msg_type_mismatch]
+    call qword ptr [rip + import_log]
+    pop r8
+    pop rcx
+    jmp .Lcriterion_done
+.Ltype_ok:
+.endif
 ; lab-answer 3: end
     mov [rip + current_criterion], rcx  ; for crash dumps: which criterion is being tested
     mov r9, [r14 + rcx*8]           ; r9 = inputs[i]   <-- i == 20 reads past the array
@@ -308,6 +361,11 @@ match_instance:
     mov ebx, eax
     jmp .Lcriterion_done
 .Lcompare_integer:
+.if CONTENT_CHECK
+    lea rax, [r8 + 12]              ; the 8 bytes compared must lie inside the file
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     xor ebx, ebx
     cmp r9, [r8 + 4]
     sete bl
@@ -315,6 +373,20 @@ match_instance:
     mov r8, r13
     inc rcx
     jmp .Lnext_criterion
+.if CONTENT_CHECK
+    jmp .Lmatch_done
+.Lpast_the_file:
+    ; The rule promises more than its file holds: it cannot match, and nothing
+    ; after it can be trusted. rdx = 0 tells interpret to leave this file.
+    lea rdi, [rip + msg_past_the_file]
+    call qword ptr [rip + import_log]
+    xor eax, eax
+    xor edx, edx
+    pop r13
+    pop r12
+    pop rbx
+    ret
+.endif
 .Lmatch_done:
     mov eax, ebx
     mov rdx, r8                     ; the next instance starts after the last criterion
@@ -377,3 +449,8 @@ ipc_context:         .space IPC_INPUTS * 8      ; u64 inputs[IPC_INPUTS] ...
 ipc_event_handle:    .quad 0                     ; ... then the event handle
 event_buffer:        .space EVENT_BUFFER_SIZE
 content_area:        .space CONTENT_AREA_SIZE
+; The fixed build's checks keep their data after everything else, so that the
+; original build's layout -- every address in its crash dumps -- stays as it was.
+current_file_end:    .quad 0    ; CONTENT_CHECK: the first byte after the file being interpreted
+msg_type_mismatch:   .asciz "sensor: type check: a string test on an input that is an integer; rule skipped"
+msg_past_the_file:   .asciz "sensor: content check: a rule runs past the end of its file; rest of the file skipped"

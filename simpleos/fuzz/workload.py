@@ -66,12 +66,12 @@ def boot_workload() -> tuple[WorkloadEvent, ...]:
     service, beacon, init = _program("service"), _program("beacon"), _program("init")
     parent = Creator("init", "", 2, init)
     spoolss = Creator("service", SERVICE_PIPE, 3, service)
-    c2 = Creator("beacon", "", 8, beacon)
+    c2 = Creator("beacon", "", 7, beacon)
     return (
         _sequenced(process_event(Exec(parent, "service", SERVICE_PIPE.encode(), service, 3)), 0),
         _sequenced(ipc_event(PipeCreate(spoolss, SERVICE_PIPE, "/bin/init", depth=1, start_time=155)), 3),
-        _sequenced(process_event(Exec(parent, "beacon", b"", beacon, 8)), 9),
-        _sequenced(ipc_event(PipeCreate(c2, BEACON_PIPE, "/bin/init", depth=1, start_time=1369)), 11),
+        _sequenced(process_event(Exec(parent, "beacon", b"", beacon, 7)), 8),
+        _sequenced(ipc_event(PipeCreate(c2, BEACON_PIPE, "/bin/init", depth=1, start_time=1316)), 9),
     )
 
 

@@ -16,7 +16,13 @@ from simpleos.kernel.sensor.events import EVENT_HANDLE_BASE, EVENT_HANDLE_STRIDE
 from simpleos.machine.trap import PAGE_FAULT, Trap
 from simpleos.system import BootOptions, boot_with
 
-from conftest import BAD, GOOD, PROCESS
+from pathlib import Path
+
+import paths
+
+BAD = Path(paths.BAD)
+GOOD = Path(paths.GOOD)
+PROCESS = Path(paths.PROCESS)
 
 SPOOLSS_HANDLE = EVENT_HANDLE_BASE + 3 * EVENT_HANDLE_STRIDE     # the first IPC event of a boot
 
@@ -111,9 +117,17 @@ def test_a_string_test_on_an_integer_input_dereferences_the_integer(original, fi
     criteria = [Criterion.wildcard()] * 21
     criteria[2] = Criterion.equals("3")                          # creator_pid is an integer: 3
     data = serialize(ChannelFile(291, 2, 21, 1, (Instance(7, 0, tuple(criteria)),)))
-    for harness in (original, fixed):                            # the bounds check does not help here
-        outcome = harness.run(data)
-        assert outcome.kind == CRASH and outcome.trap.address == 3
+    outcome = original.run(data)                                 # the bounds check alone would not help
+    assert outcome.kind == CRASH and outcome.trap.address == 3
+    assert fixed.run(data).kind == SURVIVED                      # the fixed build's type check skips the rule
+
+
+def test_a_rule_that_runs_past_its_file_is_skipped_by_the_fixed_build(original, fixed):
+    criteria = [Criterion.wildcard()] * 21
+    data = bytearray(serialize(ChannelFile(291, 2, 21, 1, (Instance(7, 0, tuple(criteria)),))))
+    data[12:16] = (0xFFFF).to_bytes(4, "little")                 # 65,535 instances promised, one there
+    assert original.run(bytes(data)).kind == CRASH               # off the end of the content area
+    assert fixed.run(bytes(data)).kind == SURVIVED
 
 
 def test_coverage_is_recorded_only_while_enabled(original):

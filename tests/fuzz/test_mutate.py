@@ -14,7 +14,12 @@ from simpleos.fuzz.mutate import MAX_SIZE, Mutator, fix_up
 from simpleos.fuzz.spans import spans_of
 from simpleos.fuzz.workload import boot_workload, dictionary_of
 
-from conftest import GOOD, PROCESS
+from pathlib import Path
+
+import paths
+
+GOOD = Path(paths.GOOD)
+PROCESS = Path(paths.PROCESS)
 
 SEEDS = [GOOD.read_bytes(), PROCESS.read_bytes()]
 
