@@ -218,3 +218,20 @@ def test_real_gdb_ctrl_c_interrupts_a_continue():
     server.finish()
     assert "Program received signal SIGINT" in out, out + err
     assert register_values(out, "rip") == [SPIN_AT]
+
+
+def test_real_gdb_reads_each_general_register_with_its_own_value(tmp_path):
+    """Every register in its own slot of the `g` packet: distinct values set in the machine come
+    back from real gdb's `info registers NAME` under the right name (a swap of rbx and rcx fails)."""
+    target, _ = debug_target(tmp_path)
+    names = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
+             "r14", "r15"]
+    values = {name: 0x1111_0000_0000_0000 * (index + 1) + index for index, name in enumerate(names)}
+    for name, value in values.items():
+        target.write_register(name, value)
+    server = Server(target)
+    result = run_gdb(server.port, [f"info registers {name}" for name in names])
+    server.finish()
+    assert_protocol_clean(result)
+    for name, value in values.items():
+        assert register_values(result.stdout, name) == [value & ((1 << 64) - 1)], (name, result.stdout)
