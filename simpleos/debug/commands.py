@@ -21,8 +21,9 @@
   context                    the full context view
   quit | q                   leave
 
-Commands come from a script (--script), from stdin when it is not a
-terminal, or from an interactive prompt. Errors print one line and the
+More commands come from the modules of simpleos/debug/verbs/ (one concept
+each); `help` lists them too. Commands come from a script (--script), from
+stdin when it is not a terminal, or from an interactive prompt. Errors print one line and the
 session goes on. This module turns text into DebugTarget calls and lines
 of output; it must not reach into the kernel or the CPU itself beyond
 reading what it shows.
@@ -34,7 +35,7 @@ from typing import Callable
 
 from ..machine.layout import is_user_address
 from ..machine.trap import describe_error_code
-from . import examine, expr, explain, pagewalk, view
+from . import examine, expr, explain, pagewalk, verbs, view
 from .backtrace import backtrace
 from .gdtview import gdt_lines
 from .output import Output
@@ -75,8 +76,29 @@ class Debugger:
             (("page",), self.do_page), (("explain",), self.do_explain), (("context", "ctx"), self.do_context),
             (("help", "h"), self.do_help), (("quit", "q", "exit"), self.do_quit),
         ]:
-            for name in names:
-                self._commands[name] = method
+            self.add_command(names, method)
+        self._info_topics: dict[str, Callable[[list[str]], None]] = {}
+        self._info_names: list[str] = []          # each topic's first name, for the error line
+        for names, method in [(("registers", "reg", "r"), self._info_registers),
+                              (("breakpoints", "break", "b"), self._info_breakpoints),
+                              (("proc", "processes"), self._info_proc),
+                              (("gdt",), lambda words: self.out.lines(gdt_lines(self.target)))]:
+            self.add_info_topic(names, method)
+        self._help = __doc__.split("\n\n")[1].splitlines()
+        for module in verbs.modules():
+            module.register(self)
+            self._help += module.HELP
+
+    def add_command(self, names, method: Callable[[str], None]) -> None:
+        """Make `method(argument)` the command called by each of `names` (verbs/ modules use this)."""
+        for name in names:
+            self._commands[name] = method
+
+    def add_info_topic(self, names, method: Callable[[list[str]], None]) -> None:
+        """Make `method(words)` answer `info NAME ...` for each of `names`."""
+        self._info_names.append(names[0])
+        for name in names:
+            self._info_topics[name] = method
 
     # --- reading commands ----------------------------------------------------------
 
@@ -270,24 +292,20 @@ class Debugger:
         self.out.line(f"{left} = {value:#x}")
 
     def do_info(self, argument: str) -> None:
-        """info registers|breakpoints|proc|gdt."""
+        """info TOPIC: registers, breakpoints, proc, gdt and the topics of verbs/ modules."""
         words = argument.split()
+        topics = ", ".join(self._info_names)
         if not words:
-            raise CommandError("info what? registers, breakpoints, proc, gdt")
-        topic, rest = words[0], words[1:]
-        if topic in ("registers", "reg", "r"):
-            self._info_registers(rest)
-        elif topic in ("breakpoints", "break", "b"):
-            if not self.numbers:
-                self.out.line("no breakpoints")
-            for number, address in self.numbers.items():
-                self.out.line(f"  {number}  {examine.label(self.target, address)}")
-        elif topic in ("proc", "processes"):
-            self._info_proc()
-        elif topic == "gdt":
-            self.out.lines(gdt_lines(self.target))
-        else:
-            raise CommandError(f"info {topic}? try: registers, breakpoints, proc, gdt")
+            raise CommandError(f"info what? {topics}")
+        if words[0] not in self._info_topics:
+            raise CommandError(f"info {words[0]}? try: {topics}")
+        self._info_topics[words[0]](words[1:])
+
+    def _info_breakpoints(self, words: list[str]) -> None:
+        if not self.numbers:
+            self.out.line("no breakpoints")
+        for number, address in self.numbers.items():
+            self.out.line(f"  {number}  {examine.label(self.target, address)}")
 
     def _info_registers(self, names: list[str]) -> None:
         registers = self.target.registers()
@@ -300,7 +318,7 @@ class Debugger:
             extra = "" if extra.startswith("0x") else extra
             self.out.line(f"{name:<8} {value:#018x}  {extra}".rstrip())
 
-    def _info_proc(self) -> None:
+    def _info_proc(self, words: list[str]) -> None:
         current = self.target.current_process
         self.out.line("  pid  name          ring  state      cr3         instructions")
         for process in self.target.kernel.processes.values():
@@ -339,8 +357,7 @@ class Debugger:
 
     def do_help(self, argument: str) -> None:
         """help."""
-        usage = __doc__.split("\n\n")[1]
-        self.out.lines(usage.splitlines())
+        self.out.lines(self._help)
 
     def do_quit(self, argument: str) -> None:
         """quit."""
