@@ -178,6 +178,12 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
                                       or [f"{name}: {_reason(error)}"])) from None
     except Exception as error:  # keystone can fail in odd ways on odd input
         raise AssemblyError(f"{name}: cannot assemble: {error}") from None
+    if not encoding and source.strip():
+        # Keystone fails silently on some lines (e.g. `byte [rdi]` without `ptr`): no code, no error.
+        from .asmerrors import locate_errors
+        problems = locate_errors(source, base, defines, origins, name)
+        if problems:
+            raise AssemblyError("\n".join(problems))
     code = bytes(encoding or b"")
     count = len(labels)
     raw_table = code[len(code) - 8 * count:] if count else b""

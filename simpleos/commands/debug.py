@@ -1,11 +1,14 @@
 """`simpleos debug`: boot the machine under the debugger (a prompt, a script, or a gdb stub).
 
-    simpleos debug [boot options] [--break-on-fault] [--script FILE] [--context] [--gdb PORT]
+    simpleos debug [PROG] [boot options] [--break-on-fault] [--script FILE] [--context] [--gdb PORT]
 
 The machine boots as `simpleos boot` would (same --machine, --fresh,
 --channel, --model, --sensor-build, --seed), once, on a RAM copy of its
 disk -- debugging never changes the machine's disk -- and stops before the
-first instruction. Commands come from --script FILE, from stdin when it is
+first instruction. With PROG (an assembly source or a static ELF
+executable, as `simpleos run` takes), PROG starts as a ring-3 process when
+the boot is done, as `run` starts it, and the session begins before PROG's
+first instruction, with PROG's symbols. Commands come from --script FILE, from stdin when it is
 not a terminal, or from a prompt; --gdb PORT serves a real gdb on the
 loopback interface instead. This file only wires options to
 simpleos.debug; it must not hold debugger logic.
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from ..errors import BadInput
 from ..hostfiles import read_text_file
+from ..kernel.loader import load_user_program
 from ..system import BootOptions
 from .common import add_boot_options
 
@@ -28,7 +32,12 @@ _NOT_FOR_DEBUG = {"json": "--json", "safe_mode": "--safe-mode", "exec_commands":
 def register(subparsers) -> None:
     """Add the `debug` command."""
     parser = subparsers.add_parser("debug", help="boot under the debugger: breakpoints, stepping, time travel")
+    parser.add_argument("program", metavar="PROG", nargs="?",
+                        help="debug this program (an assembly source or a static ELF executable), started "
+                             "as `simpleos run` starts it")
     add_boot_options(parser)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="with PROG: show the whole boot log, not only the program's part")
     parser.add_argument("--break-on-fault", action="store_true",
                         help="stop at a CPU fault before the kernel handles it (before the bugcheck)")
     parser.add_argument("--script", metavar="FILE", help="run the debugger commands in FILE, then exit")
@@ -48,16 +57,22 @@ def main(args) -> int:
             return EXIT_USAGE
     script = _read_script(args.script) if args.script else None
     serve = _gdb_server() if args.gdb is not None else None
+    program = load_user_program(args.program) if args.program else None   # bad input before the boot
 
     from ..debug.commands import Debugger
     from ..debug.output import Output
     from ..debug.target import DebugTarget
 
     output = Output()
+    console = _console(output, program is not None, args.verbose)
     options = BootOptions(machine=args.machine, fresh=args.fresh, model=args.model, channels=args.channel,
                           seed=args.seed, sensor_build=args.sensor_build, fail_closed=args.fail_closed,
-                          echo=output.line)
-    target = DebugTarget(options, break_on_fault=args.break_on_fault)
+                          echo=console.echo)
+    target = DebugTarget(options, break_on_fault=args.break_on_fault, program=program,
+                         on_program_start=console.program_started)
+    if program is not None:
+        from ..debug.program import run_to_program_start
+        run_to_program_start(target)
     if serve is not None:
         try:
             def say(line):  # flushed: a script reads the attach recipe while the stub waits for gdb
@@ -69,16 +84,31 @@ def main(args) -> int:
         return EXIT_OK
     interactive = script is None and sys.stdin.isatty()
     debugger = Debugger(target, output, context_on_stop=args.context or interactive)
+    if program is not None or interactive:
+        debugger.report(target.last_stop)        # where the session begins
     if script is not None:
         debugger.run_script(script)
     elif interactive:
         _enable_line_editing()
-        debugger.report(target.last_stop)
         debugger.interactive(input)
     else:
         debugger.run_script(sys.stdin)
     output.flush()
     return EXIT_OK
+
+
+def _console(output, with_program: bool, verbose: bool):
+    """Where console lines go: all of them; with PROG, as `simpleos run` shows them (only once
+    the program has started, unless --verbose)."""
+    from .run import ProgramConsole
+
+    class DebugConsole(ProgramConsole):
+        def echo(self, line: str) -> None:
+            if self.showing:
+                output.line(line)
+
+    console = DebugConsole(json=False, verbose=verbose or not with_program)
+    return console
 
 
 def _read_script(path: str) -> list[str]:

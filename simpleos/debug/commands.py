@@ -215,6 +215,8 @@ class Debugger:
         if is_user_address(address):
             qualifier = argument.lstrip("*").strip().partition("!")[0] if "!" in argument else None
             process = qualifier if qualifier and qualifier.replace("_", "").isalnum() else None
+            if process is None and "!" not in argument:
+                process = self.target.program_breakpoint_owner(address)    # debug PROG: PROG's code
         self.target.add_breakpoint(address, process=process)
         only = f" (only in {process})" if process else (
             " (a user address: it stops every process that runs it; PROGRAM!symbol stops only that one)"

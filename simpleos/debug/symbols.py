@@ -29,7 +29,15 @@ class CodeRegion:
 
     def contains(self, address: int) -> bool:
         """Is `address` inside the image?"""
-        return self.image.base <= address < self.image.base + len(self.image.code)
+        return image_contains(self.image, address)
+
+
+def image_contains(image: Image, address: int) -> bool:
+    """Is `address` inside `image`: its code and data, or (an ELF executable) any of its segments?"""
+    if image.base <= address < image.base + len(image.code):
+        return True
+    segment_at = getattr(image, "segment_at", None)
+    return segment_at is not None and segment_at(address) is not None
 
 
 def regions(kernel, process) -> list[CodeRegion]:
@@ -62,11 +70,12 @@ def symbolize(kernel, process, address: int) -> str:
     return f"{address:#x}"
 
 
-def lookup(kernel, process, symbol: str, others=()) -> int:
+def lookup(kernel, process, symbol: str, others=(), first: CodeRegion | None = None) -> int:
     """The address of 'compare_string', 'sensor.sys!compare_string', 'beacon!_start' or a module
-    name ('sensor.sys' = its base). `others`: more processes whose images may be named."""
+    name ('sensor.sys' = its base). `others`: more processes whose images may be named;
+    `first`: an image searched before all others (`debug PROG`'s program, even before it runs)."""
     qualifier, _, name = symbol.rpartition("!")
-    candidates = regions(kernel, process)
+    candidates = ([first] if first is not None else []) + regions(kernel, process)
     for other in others:
         if other is not process and other.ring == 3 and other.image is not None:
             candidates.append(CodeRegion(process_label(other), other.image))

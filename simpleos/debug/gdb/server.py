@@ -152,10 +152,12 @@ def _loopback(host: str) -> tuple[int, str]:
 
 
 def write_symbols(target, directory: str | Path | None = None) -> Path:
-    """Write the ELF symbol file of the target's kernel; returns its path."""
+    """Write the ELF symbol file of the target's kernel (and of `debug PROG`'s program, once it
+    has started); returns its path."""
     folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="simpleos-gdb-"))
     path = folder / SYMBOL_FILE_NAME
-    write_symbol_file(path, target.kernel)
+    program = getattr(target, "program", None)
+    write_symbol_file(path, target.kernel, program.process if program is not None else None)
     return path
 
 
