@@ -34,7 +34,7 @@ from .guestmem import read_virtual, write_virtual
 from .poweron import power_on
 from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
-from .symbols import lookup, process_label, symbolize
+from .symbols import lookup, process_label, regions, symbolize
 from .timetravel import _BUGCHECKED, Edit, TimeTravel
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -174,6 +174,15 @@ class DebugTarget(TimeTravel):
         """The address of 'compare_string', 'sensor.sys!compare_string', '_start', ...
         (raises symbols.UnknownSymbol, a LookupError)."""
         return lookup(self.kernel, self.current_process, symbol, others=list(self.kernel.processes.values()))
+
+    def code_contains(self, address: int) -> bool:
+        """Is `address` inside known code (a kernel module or the current process's image)?"""
+        return any(region.contains(address) for region in regions(self.kernel, self.current_process))
+
+    def memory_map(self):
+        """The current address space's regions, named (memmap.Region each, lowest first)."""
+        from .memmap import live_map
+        return live_map(self.kernel, self.current_process, self.cpu.address_space())
 
     # --- breakpoints ---------------------------------------------------------------------
 
