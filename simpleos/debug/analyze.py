@@ -109,7 +109,7 @@ def analyze(dump: dict) -> list[str]:
     if process:
         kind = "kernel thread" if process.get("ring") == 0 else "process"
         lines.append(f"PROCESS_NAME:  {process.get('name')}   (pid {process.get('pid')}, ring {process.get('ring')} {kind})")
-    lines += ["", "TRAP_FRAME:"] + _trap_frame(registers) + [""]
+    lines += ["", "TRAP_FRAME:"] + trap_frame(registers) + [""]
     lines += ["FAULTING_IP:", f"{where}", f"{_h(rip)} {instruction}", ""]
     lines += ["STACK_TEXT:  (return addresses found on the stack; SimpleOS code keeps no frame pointers)"]
     lines += _stack_text(dump, symbols, rip) + [""]
@@ -148,7 +148,7 @@ def _arguments(code: int, params: list[int], symbols: DumpSymbols) -> list[str]:
     return [f"Arg{i + 1}: {p:016x}, {m}".rstrip(", ") for i, (p, m) in enumerate(zip(params, meanings))]
 
 
-def _trap_frame(registers: dict[str, int]) -> list[str]:
+def trap_frame(registers: dict[str, int]) -> list[str]:
     """The registers at the fault, three per line (as WinDbg's .trap)."""
     order = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rip", "rsp", "rbp",
              "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
