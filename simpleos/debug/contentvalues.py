@@ -34,25 +34,28 @@ class Value:
     field: int                  # 1-based field number (criterion index + 1)
 
 
-def loaded_values(target) -> dict[int, Value]:
-    """Every string criterion value of every channel file the sensor has loaded, by address
-    ({} when there is no sensor or its tables cannot be read)."""
+def loaded_files(target) -> list[tuple[int, object]]:
+    """(start address, parsed ChannelFile) of each channel file the sensor has loaded and that
+    parses ([] when there is no sensor or its tables cannot be read)."""
     try:
         count = _word(target, target.lookup("content_count"))
         table = target.lookup("content_files")
     except (LookupError, MemoryError):
-        return {}
-    values: dict[int, Value] = {}
+        return []
+    files = []
     for index in range(min(count, MAX_FILES)):
         try:
             start = _word(target, table + 8 * index)
             body_size = HEADER.unpack(target.read_memory(start, HEADER_SIZE))[7]
-            data = target.read_memory(start, HEADER_SIZE + min(body_size, MAX_FILE_BYTES))
-            parsed = parse(data)
+            files.append((start, parse(target.read_memory(start, HEADER_SIZE + min(body_size, MAX_FILE_BYTES)))))
         except (MemoryError, ChannelFormatError, ValueError):
             continue
-        values.update((value.address, value) for value in _values_of(parsed, start))
-    return values
+    return files
+
+
+def loaded_values(target) -> dict[int, Value]:
+    """Every string criterion value of every channel file the sensor has loaded, by address."""
+    return {value.address: value for start, parsed in loaded_files(target) for value in _values_of(parsed, start)}
 
 
 def _values_of(parsed, start: int):
