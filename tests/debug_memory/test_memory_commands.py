@@ -135,3 +135,9 @@ def test_the_operand_of_the_load_of_inputs_20_names_the_array_element(tmp_path):
     handle = int.from_bytes(target.read_memory(target.lookup("ipc_event_handle"), 8), "little")
     assert memory_operand(target, target.registers()["rip"]) == \
         f"[r14 + rcx*8] = ipc_context[20] -> sensor.sys!ipc_event_handle = {handle:#x}"
+
+
+def test_help_lists_the_new_commands(held_fault):
+    out = run(held_fault, "help")
+    for command in ("telescope [ADDR [N]]", "vmmap [ADDR] | info vmmap", "info symbol ADDR", "analyze"):
+        assert command in out
