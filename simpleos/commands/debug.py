@@ -1,6 +1,7 @@
 """`simpleos debug`: boot the machine under the debugger (a prompt, a script, or a gdb stub).
 
     simpleos debug [PROG] [boot options] [--break-on-fault] [--script FILE] [--context] [--gdb PORT]
+    simpleos debug --dump DUMP [--script FILE]
 
 The machine boots as `simpleos boot` would (same --machine, --fresh,
 --channel, --model, --sensor-build, --seed), once, on a RAM copy of its
@@ -10,7 +11,8 @@ executable, as `simpleos run` takes), PROG starts as a ring-3 process when
 the boot is done, as `run` starts it, and the session begins before PROG's
 first instruction, with PROG's symbols. Commands come from --script FILE, from stdin when it is
 not a terminal, or from a prompt; --gdb PORT serves a real gdb on the
-loopback interface instead. This file only wires options to
+loopback interface instead. --dump DUMP opens a crash dump read-only
+instead of booting (debug/dumptarget.py). This file only wires options to
 simpleos.debug; it must not hold debugger logic.
 """
 from __future__ import annotations
@@ -45,6 +47,8 @@ def register(subparsers) -> None:
                         help="show the full context view (registers, code, stack) at every stop")
     parser.add_argument("--gdb", type=_port, metavar="PORT",
                         help="serve the gdb remote protocol on 127.0.0.1:PORT instead of a prompt")
+    parser.add_argument("--dump", metavar="DUMP",
+                        help="open a crash dump read-only instead of booting (post mortem, as WinDbg -z)")
     parser.set_defaults(func=main)
 
 
@@ -55,7 +59,17 @@ def main(args) -> int:
             print(f"simpleos debug: {flag} is not supported here (the debugger boots normally, once, "
                   f"and prints a session transcript)", file=sys.stderr)
             return EXIT_USAGE
+    if args.dump is not None and args.gdb is not None:
+        print("simpleos debug: --dump opens a crash dump for sdb; --gdb serves a live machine: use one",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.dump is not None and args.program is not None:
+        print("simpleos debug: --dump opens a crash dump; PROG boots a machine to run a program: use one",
+              file=sys.stderr)
+        return EXIT_USAGE
     script = _read_script(args.script) if args.script else None
+    if args.dump is not None:
+        return _post_mortem(args.dump, script)
     serve = _gdb_server() if args.gdb is not None else None
     program = load_user_program(args.program) if args.program else None   # bad input before the boot
 
@@ -86,13 +100,7 @@ def main(args) -> int:
     debugger = Debugger(target, output, context_on_stop=args.context or interactive)
     if program is not None or interactive:
         debugger.report(target.last_stop)        # where the session begins
-    if script is not None:
-        debugger.run_script(script)
-    elif interactive:
-        _enable_line_editing()
-        debugger.interactive(input)
-    else:
-        debugger.run_script(sys.stdin)
+    _run_commands(debugger, script)
     output.flush()
     return EXIT_OK
 
@@ -109,6 +117,34 @@ def _console(output, with_program: bool, verbose: bool):
 
     console = DebugConsole(json=False, verbose=verbose or not with_program)
     return console
+
+
+def _post_mortem(path: str, script: list[str] | None) -> int:
+    """A read-only session on a crash dump: the trap frame first, then the commands."""
+    from ..debug.analyze import load_dump
+    from ..debug.commands import Debugger
+    from ..debug.dumptarget import DumpTarget
+    from ..debug.output import Output
+    from ..debug.verbs.postmortem import opening
+
+    target = DumpTarget(load_dump(path), path)
+    output = Output()
+    debugger = Debugger(target, output)
+    output.lines(opening(target))
+    _run_commands(debugger, script)
+    output.flush()
+    return EXIT_OK
+
+
+def _run_commands(debugger, script: list[str] | None) -> None:
+    """Commands from the script, from stdin when it is not a terminal, or from a prompt."""
+    if script is not None:
+        debugger.run_script(script)
+    elif sys.stdin.isatty():
+        _enable_line_editing()
+        debugger.interactive(input)
+    else:
+        debugger.run_script(sys.stdin)
 
 
 def _read_script(path: str) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..machine import decode
-from .symbols import regions
 
 MAX_STACK_WORDS = 1024
 CALL_LENGTHS = (5, 6, 2, 3, 7, 4)    # call rel32; call [rip+d]; call reg; call r64/[reg]; ...
@@ -34,14 +33,13 @@ def backtrace(target, max_frames: int = 32) -> list[Frame]:
     registers = target.registers()
     rip, rsp = registers["rip"], registers["rsp"]
     frames = [Frame(0, rip, None, target.symbolize(rip))]
-    known = regions(target.kernel, target.current_process)
     for index in range(MAX_STACK_WORDS):
         slot = rsp + 8 * index
         try:
             value = int.from_bytes(target.read_memory(slot, 8), "little")
         except MemoryError:
             break
-        if any(region.contains(value) for region in known) and follows_a_call(target, value):
+        if target.code_contains(value) and follows_a_call(target, value):
             frames.append(Frame(len(frames), value, slot, target.symbolize(value)))
             if len(frames) >= max_frames:
                 break

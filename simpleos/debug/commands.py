@@ -96,7 +96,8 @@ class Debugger:
 
     def add_info_topic(self, names, method: Callable[[list[str]], None]) -> None:
         """Make `method(words)` answer `info NAME ...` for each of `names`."""
-        self._info_names.append(names[0])
+        if names[0] not in self._info_names:
+            self._info_names.append(names[0])
         for name in names:
             self._info_topics[name] = method
 

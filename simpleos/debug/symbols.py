@@ -15,10 +15,20 @@ from ..assembler import Image
 
 
 class UnknownSymbol(LookupError):
-    """No code or data by that name."""
+    """No code or data by that name (args: the name, and the nearest known name or None)."""
 
     def __str__(self) -> str:
-        return f"no symbol {self.args[0]!r}"
+        nearest = self.args[1] if len(self.args) > 1 else None
+        return f"no symbol {self.args[0]!r}" + (f" (did you mean {nearest}?)" if nearest else "")
+
+
+def nearest_name(wanted: str, names) -> str | None:
+    """The known name closest to a mistyped one (difflib's ratio, at least 0.75), or None.
+    `wanted` may carry a 'module!' qualifier: the answer then carries it too."""
+    import difflib
+    qualifier, bang, name = wanted.rpartition("!")
+    found = difflib.get_close_matches(name, sorted(set(names)), n=1, cutoff=0.75)
+    return f"{qualifier}{bang}{found[0]}" if found else None
 
 
 @dataclass
@@ -88,4 +98,6 @@ def lookup(kernel, process, symbol: str, others=(), first: CodeRegion | None = N
         for region in candidates:
             if name in (region.name, region.image.name):
                 return region.image.base
-    raise UnknownSymbol(symbol)
+    known = [label for region in candidates if not qualifier or qualifier in (region.name, region.image.name)
+             for label in region.image.symbols]
+    raise UnknownSymbol(symbol, nearest_name(symbol, known))

@@ -36,7 +36,7 @@ from .poweron import power_on
 from .program import DebuggedProgram
 from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
-from .symbols import lookup, process_label, symbolize
+from .symbols import lookup, process_label, regions, symbolize
 from .timetravel import _BUGCHECKED, Edit, TimeTravel
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -191,6 +191,15 @@ class DebugTarget(TimeTravel):
         if self.program is not None and self.program.contains(address):
             return self.program.name
         return None
+
+    def code_contains(self, address: int) -> bool:
+        """Is `address` inside known code (a kernel module or the current process's image)?"""
+        return any(region.contains(address) for region in regions(self.kernel, self.current_process))
+
+    def memory_map(self):
+        """The current address space's regions, named (memmap.Region each, lowest first)."""
+        from .memmap import live_map
+        return live_map(self.kernel, self.current_process, self.cpu.address_space())
 
     # --- breakpoints ---------------------------------------------------------------------
 

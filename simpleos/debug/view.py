@@ -2,7 +2,8 @@
 
 Four panes: the state line (position, process, pid, ring = CPL, CR3, why
 it stopped), the registers (the ones changed since the last view marked),
-the code around RIP with symbol+offset names, and the stack with a symbol
+the code around RIP with symbol+offset names (and the current instruction's
+memory operand dereferenced), and the stack with a symbol
 for every word that points into known code. Builds lines for an Output;
 it must not run the machine or change it.
 """
@@ -96,11 +97,18 @@ def stack_lines(target, rsp: int, words: int = STACK_WORDS) -> list[Line]:
     return lines
 
 
+def operand_lines(target, rip: int) -> list[Line]:
+    """The current instruction's memory operand, worked out and dereferenced (operand.py)."""
+    from .operand import memory_operand
+    text = memory_operand(target, rip)
+    return [[("   " + text, DIM)]] if text else []
+
+
 def context(target, previous: dict[str, int] | None = None) -> list[Line]:
     """The whole context view."""
     registers = target.registers()
     lines = [heading("state"), state_line(target), [(f" stopped: {target.last_stop}", "")]]
     lines += [heading("registers")] + register_lines(registers, previous)
-    lines += [heading("code")] + code_lines(target, registers["rip"])
+    lines += [heading("code")] + code_lines(target, registers["rip"]) + operand_lines(target, registers["rip"])
     lines += [heading("stack")] + stack_lines(target, registers["rsp"])
     return lines
