@@ -89,6 +89,7 @@ def answers(ctx) -> dict:
 
 
 def _number(value) -> bool:
+    """An int or a float, not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
