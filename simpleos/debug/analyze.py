@@ -111,7 +111,7 @@ def analyze(dump: dict) -> list[str]:
         lines.append(f"PROCESS_NAME:  {process.get('name')}   (pid {process.get('pid')}, ring {process.get('ring')} {kind})")
     lines += ["", "TRAP_FRAME:"] + _trap_frame(registers) + [""]
     lines += ["FAULTING_IP:", f"{where}", f"{_h(rip)} {instruction}", ""]
-    lines += ["STACK_TEXT:  (return addresses found on the stack; SimpleOS code keeps no frame pointers)"]
+    lines += ["STACK_TEXT:  (return addresses found on the stack of the dump)"]
     lines += _stack_text(dump, symbols, rip) + [""]
     lines += [f"SYMBOL_NAME:  {where}", f"MODULE_NAME:  {image.rsplit('.', 1)[0]}", f"IMAGE_NAME:  {image}",
               f"FAILURE_BUCKET_ID:  {failure_bucket(code, params, where)}", ""]
