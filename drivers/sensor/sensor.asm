@@ -35,12 +35,12 @@
 ; instead of taking them as arguments, and compare_string takes the kind of
 ; test in eax (System V would pass a fourth argument in rcx).
 ;
-; Frames. Every routine that calls another starts with `push rbp; mov rbp,
-; rsp` and ends with `pop rbp` before `ret`: then [rbp] holds the caller's
-; rbp and [rbp+8] the return address, and a debugger walks the chain from
-; any stop (bt, `frame N`). rbp is never used for anything else. Leaf
-; routines (build_inputs, compare_string) keep no frame: the debuggers'
-; unwind tables, worked out from the code, cover them.
+; Frames. Every routine that calls another and returns starts with `push
+; rbp; mov rbp, rsp` and ends with `pop rbp` before `ret`: then [rbp] holds
+; the caller's rbp and [rbp+8] the return address, and a debugger walks the
+; chain from any stop (bt, `frame N`). rbp is never used for anything else.
+; Leaf routines (build_inputs, compare_string) and the entry point keep no
+; frame: the debuggers' unwind tables, worked out from the code, cover them.
 
 TEMPLATE_PROCESS = 1
 TEMPLATE_IPC = 2
@@ -61,13 +61,12 @@ MAX_CONTENT_FILES = 32
 
 ; ---------------------------------------------------------------------------
 ; sensor_main -- the driver's entry point: load content, then serve events.
-; The kernel starts it with rbp = 0 and a zero word above the stack pointer,
-; so its frame is the outermost one: the chain of saved rbp values ends here.
+; It never returns, and the kernel starts every thread with rbp = 0: that
+; zero is the outermost frame pointer (System V marks the deepest frame so),
+; so the chain of saved rbp values ends here and this routine needs no frame.
 ; ---------------------------------------------------------------------------
 _start:
 sensor_main:
-    push rbp                        ; the frame: [rbp] = 0, the end of the chain
-    mov rbp, rsp
     lea rdi, [rip + msg_started]
     call qword ptr [rip + import_log]
     call load_content

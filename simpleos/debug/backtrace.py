@@ -40,6 +40,8 @@ class Frame:
     cfa: int | None = None      # the frame's CFA: its caller's rsp once it returns (None if unknown)
     saved: dict[str, int] = field(default_factory=dict)       # caller's register -> where this frame saved it
     found_by: str = "cfi"       # "cfi" (unwind rule) or "scan" (a return address found on the stack)
+    rule: str = ""              # how its CFA is found: 'rbp+16', 'rsp+8' ('' if no rule is known)
+    outermost: bool = False     # the entry routine's frame: it has no caller
 
 
 def backtrace(target, max_frames: int = 32) -> list[Frame]:
@@ -77,11 +79,11 @@ def _unwind(target, frame: Frame, rule) -> Frame | None:
     if base is None:
         return None
     cfa = (base + rule.cfa_offset) & ((1 << 64) - 1)
-    frame.cfa = cfa
+    frame.cfa, frame.rule, frame.outermost = cfa, f"{rule.cfa_register}+{rule.cfa_offset}", rule.outermost
     frame.saved = {name: cfa + offset for name, offset in rule.saved}
-    frame.saved["rip"] = cfa - 8
     if rule.outermost:
         return None
+    frame.saved["rip"] = cfa - 8
     try:
         values = {name: _word(target, slot) for name, slot in frame.saved.items()}
     except MemoryError:

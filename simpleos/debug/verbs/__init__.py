@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("frames", "source")
 
 
 def modules():
