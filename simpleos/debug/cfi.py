@@ -131,11 +131,15 @@ def _follow(root: int, rule: FrameRule, decoded, base: int, end: int, rules: dic
             if mnemonic in _STOPS:
                 break
             after = _step(state, mnemonic, operands, written)
-            if mnemonic.startswith("j") or mnemonic.startswith("loop"):
-                if _TARGET.match(operands):
-                    work.append((int(operands, 16), after))
-                if mnemonic == "jmp":
-                    break
+            branch = int(operands, 16) if (mnemonic.startswith("j") or mnemonic.startswith("loop")) \
+                and _TARGET.match(operands) else None
+            if after is None:               # lost: what follows must not borrow a rule either
+                disputed.update(a for a in (following, branch) if a is not None and a not in rules)
+                break
+            if branch is not None:
+                work.append((branch, after))
+            if mnemonic == "jmp":
+                break
             address, state = following, after
 
 

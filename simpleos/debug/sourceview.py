@@ -77,7 +77,7 @@ def numbered(path: str, first: int, last: int, current: int | None = None) -> li
     out: list[Line] = []
     for number in range(max(1, first), min(last, len(lines)) + 1):
         here = number == current
-        out.append([("=> " if here else "   ", CURRENT if here else ""), (f"{number:<4}", DIM),
+        out.append([("=>" if here else "  ", CURRENT if here else ""), (f"{number:>5}", DIM),
                     (f"\t{lines[number - 1].rstrip()}", CURRENT if here else "")])
     return out
 

@@ -34,7 +34,8 @@ LIST_LINES = 10
 MAX_ROUTINE_INSTRUCTIONS = 512
 MAX_LINE_STEPS = 100_000        # instructions one `step` may run inside a single source line
 
-_listed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # debugger -> (stop, path, last line)
+# debugger -> (stop, frame pc, path, last line, first line) of its last listing
+_listed: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def register(debugger) -> None:
@@ -82,7 +83,7 @@ def _current_path(debugger) -> str | None:
     """The file of the last listing, else of the selected frame's line."""
     listed = _listed.get(debugger)
     if listed is not None:
-        return listed[1]
+        return listed[2]
     row = sourceview.row_at(debugger.target, _pc_of(selected(debugger)))
     return row.path if row is not None else None
 
@@ -90,12 +91,13 @@ def _current_path(debugger) -> str | None:
 def _list(debugger, argument: str) -> None:
     """list [...]: ten lines around a place, or the ten after the last listing."""
     target = debugger.target
-    here = sourceview.row_at(target, _pc_of(selected(debugger)))
+    pc = _pc_of(selected(debugger))
+    here = sourceview.row_at(target, pc)
     listed = _listed.get(debugger)
-    if not argument and listed is not None and listed[0] is target.last_stop:
-        path, first = listed[1], listed[2] + 1
+    if not argument and listed is not None and listed[:2] == (target.last_stop, pc):
+        path, first = listed[2], listed[3] + 1
     elif argument.strip() == "-" and listed is not None:
-        path, first = listed[1], max(1, listed[3] - LIST_LINES)
+        path, first = listed[2], max(1, listed[4] - LIST_LINES)
     elif argument and argument.strip() != "-":
         path, line, _ = _location(debugger, argument)
         first = max(1, line - LIST_LINES // 2)
@@ -111,7 +113,7 @@ def _list(debugger, argument: str) -> None:
     last = min(len(lines), first + LIST_LINES - 1)
     current = here.line if here is not None and here.path == path else None
     debugger.out.lines(sourceview.numbered(path, first, last, current))
-    _listed[debugger] = (target.last_stop, path, last, first)
+    _listed[debugger] = (target.last_stop, pc, path, last, first)
 
 
 def _routine(target, address: int) -> tuple[str, int, int] | None:
