@@ -27,8 +27,20 @@
 ;                         can lie: the interpreter must not walk off its content)
 ; The `fixed` build has all three; the `original` build, as on 19 July, none.
 ;
-; Register conventions: System V (args in rdi, rsi, rdx; result in rax;
-; rbx, rbp, r12-r15 preserved by callees).
+; Register conventions. Calls into the kernel (the import_* slots) follow
+; System V: arguments in rdi, rsi, rdx; the result in rax; rbx, rbp and
+; r12-r15 preserved by the callee. The driver's own routines do too, with
+; two exceptions each routine's header names, as hand-written assembly often
+; has: match_instance reads interpret's r14 (the inputs) and r15 (how many)
+; instead of taking them as arguments, and compare_string takes the kind of
+; test in eax (System V would pass a fourth argument in rcx).
+;
+; Frames. Every routine that calls another and returns starts with `push
+; rbp; mov rbp, rsp` and ends with `pop rbp` before `ret`: then [rbp] holds
+; the caller's rbp and [rbp+8] the return address, and a debugger walks the
+; chain from any stop (bt, `frame N`). rbp is never used for anything else.
+; Leaf routines (build_inputs, compare_string) and the entry point keep no
+; frame: the debuggers' unwind tables, worked out from the code, cover them.
 
 TEMPLATE_PROCESS = 1
 TEMPLATE_IPC = 2
@@ -49,6 +61,9 @@ MAX_CONTENT_FILES = 32
 
 ; ---------------------------------------------------------------------------
 ; sensor_main -- the driver's entry point: load content, then serve events.
+; It never returns, and the kernel starts every thread with rbp = 0: that
+; zero is the outermost frame pointer (System V marks the deepest frame so),
+; so the chain of saved rbp values ends here and this routine needs no frame.
 ; ---------------------------------------------------------------------------
 _start:
 sensor_main:
@@ -131,12 +146,15 @@ build_inputs:
 ; inputs[19] are the event handle, an opaque kernel address. Nothing stops
 ; a reader of inputs[20] from getting it -- that is the bug of 19 July.
 build_ipc_inputs:
+    push rbp                        ; a frame: this routine calls
+    mov rbp, rsp
     lea rdi, [rip + ipc_context]
     mov edx, IPC_INPUTS
     mov r8, IPC_STRING_MASK
     call build_inputs
     mov rax, [rip + event_buffer + 8]
     mov [rip + ipc_event_handle], rax   ; right after the last input (see .data)
+    pop rbp
     ret
 
 ; build_process_inputs -- fill process_inputs[PROCESS_INPUTS] the same way.
@@ -153,7 +171,9 @@ build_process_inputs:
 ; load_content -- copy every channel file into content_area; remember where
 ; each one starts (content_files[]) unless its header is unusable.
 load_content:
-    push r12
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push r12                        ; callee-saved registers this routine uses
     push r13
     push r14
     xor r12d, r12d                  ; r12 = index of the file to ask for
@@ -196,6 +216,7 @@ load_content:
     pop r14
     pop r13
     pop r12
+    pop rbp                         ; rsp is back at the frame's base: the caller's rbp
     ret
 
 ; ---------------------------------------------------------------------------
@@ -208,13 +229,14 @@ load_content:
 ; The first matching "deny" rule wins at once; otherwise a matching
 ; "notify" rule makes the verdict NOTIFY.
 interpret:
-    push rbx
-    push rbp
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
     push r14
     push r15
-    mov ebp, edi                    ; rbp = template type
+    mov [rip + current_template], rdi   ; the template type (the type check reads it too)
     mov r14, rsi                    ; r14 = inputs   (used by match_instance)
     mov r15, rdx                    ; r15 = number of inputs supplied
     mov qword ptr [rip + verdict], VERDICT_ALLOW
@@ -227,7 +249,7 @@ interpret:
     mov r12, [rax + rbx*8]          ; r12 = this channel file
     inc rbx
     movzx eax, word ptr [r12 + 8]   ; the file's template type
-    cmp eax, ebp
+    cmp eax, dword ptr [rip + current_template]
     jne .Lnext_file
     mov r13d, [r12 + 12]            ; r13 = instance count
 .if CONTENT_CHECK
@@ -273,8 +295,8 @@ interpret:
     pop r14
     pop r13
     pop r12
-    pop rbp
     pop rbx
+    pop rbp
     ret
 
 ; match_instance -- does one template instance (rule) match the inputs?
@@ -283,8 +305,11 @@ interpret:
 ; Criterion i is tested against inputs[i]. A wildcard matches anything and
 ; its input is NOT read -- which is why a rule set with a wildcard in field
 ; 21 never touched the missing 21st input, for months.
+; Not System V: r14 and r15 are interpret's, read here as they are.
 match_instance:
-    push rbx
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
 .if CONTENT_CHECK
@@ -333,7 +358,7 @@ match_instance:
     cmp eax, KIND_INT_EQUALS        ; an integer test never dereferences its input
     je .Ltype_ok
     mov r10, IPC_STRING_MASK        ; which inputs are strings, for this template type
-    cmp ebp, TEMPLATE_IPC           ; (interpret keeps the template type in rbp)
+    cmp qword ptr [rip + current_template], TEMPLATE_IPC
     je .Lmask_ready
     mov r10, PROCESS_STRING_MASK
 .Lmask_ready:
@@ -385,6 +410,7 @@ match_instance:
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 .endif
 .Lmatch_done:
@@ -393,13 +419,14 @@ match_instance:
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 
 ; compare_string -- compare an input string with a rule's value.
 ;   in:  rdi = input string (NUL-terminated), rsi = value, edx = value length,
-;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX
+;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX (not System V: see the top)
 ;   out: rax = 1 if the input equals (or starts with) the value, else 0
-; Preserves rcx, r8, r9.
+; Preserves rcx, r8, r9. A leaf: it calls nothing, so it keeps no frame.
 compare_string:
     push rcx
     mov r10d, eax                   ; r10 = kind
@@ -449,6 +476,7 @@ ipc_context:         .space IPC_INPUTS * 8      ; u64 inputs[IPC_INPUTS] ...
 ipc_event_handle:    .quad 0                     ; ... then the event handle
 event_buffer:        .space EVENT_BUFFER_SIZE
 content_area:        .space CONTENT_AREA_SIZE
+current_template:    .quad 0    ; the template type interpret runs (after the rest: see below)
 ; The fixed build's checks keep their data after everything else, so that the
 ; original build's layout -- every address in its crash dumps -- stays as it was.
 current_file_end:    .quad 0    ; CONTENT_CHECK: the first byte after the file being interpreted

@@ -31,11 +31,12 @@ reading what it shows.
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from typing import Callable
 
 from ..machine.layout import is_user_address
 from ..machine.trap import describe_error_code
-from . import examine, expr, explain, pagewalk, verbs, view
+from . import examine, expr, explain, pagewalk, sourceview, verbs, view
 from .backtrace import backtrace
 from .gdtview import gdt_lines
 from .output import Output
@@ -193,12 +194,14 @@ class Debugger:
                 self._show_next_instruction()
 
     def _show_next_instruction(self) -> None:
+        """The instruction at RIP, then its source line (file:line and the text) if known."""
         rip = self.target.registers()["rip"]
         found = self.target.instruction_at(rip)
         if found is None:
             self.out.line(f"=> {examine.label(self.target, rip)}:\t<cannot read memory>")
         else:
             self.out.line(f"=> {examine.label(self.target, rip)}:\t{found[2]} {found[3]}".rstrip())
+        self.out.lines(sourceview.stop_lines(self.target, rip))
 
     # --- commands ---------------------------------------------------------------------
 
@@ -236,15 +239,22 @@ class Debugger:
 
     def do_stepi(self, argument: str) -> None:
         """stepi [N]."""
-        self._repeat(self.target.stepi, argument)
+        self.report(self._repeat(self.target.stepi, self._count(argument, "stepi")))
 
     def do_nexti(self, argument: str) -> None:
         """nexti [N]."""
-        self._repeat(self.target.nexti, argument)
+        self.report(self._repeat(self.target.nexti, self._count(argument, "nexti")))
 
     def do_reverse_stepi(self, argument: str) -> None:
-        """reverse-stepi [N]."""
-        self._repeat(self.target.reverse_stepi, argument, keep_going=("step",))
+        """reverse-stepi [N]. Off a held fault the first step back shows the same RIP (the
+        faulting attempt counted as a position): the stop line says so."""
+        before = self.target.last_stop
+        event = self._repeat(self.target.reverse_stepi, self._count(argument, "reverse-stepi"))
+        if (before is not None and before.reason == "fault" and event.reason == "step"
+                and event.position == before.position - 1 and event.address == before.address):
+            event = replace(event, description=event.description + " (back before the faulting attempt of the "
+                            "same instruction: the attempt counted as a position)")
+        self.report(event)
 
     def do_continue(self, argument: str) -> None:
         """continue."""
@@ -261,14 +271,24 @@ class Debugger:
             self.out.line(f"run till exit from {frames[0].symbol} to {frames[1].symbol}")
         self.report(self.target.finish())
 
-    def _repeat(self, step: Callable[[], StopEvent], argument: str, keep_going=("step",)) -> None:
+    def _count(self, argument: str, command: str) -> int:
+        """The N of `stepi N` (1 without one); 0 or less is refused, pointing the other way."""
         count = self._number(argument) if argument else 1
+        if count <= 0:
+            other = "stepi" if command == "reverse-stepi" else "reverse-stepi"
+            way = "forward" if command == "reverse-stepi" else "back"
+            raise CommandError(f"{command} {count}: the count must be positive; to go {way}, use "
+                               f"{other} {max(1, -count)}")
+        return count
+
+    def _repeat(self, step: Callable[[], StopEvent], count: int) -> StopEvent:
+        """Run `step` `count` times, or until something other than a plain step stops it."""
         event = None
-        for _ in range(max(1, count)):
+        for _ in range(count):
             event = step()
-            if event.reason not in keep_going:
+            if event.reason != "step":
                 break
-        self.report(event)
+        return event
 
     def do_examine(self, argument: str) -> None:
         """x/NFU ADDR."""
@@ -334,8 +354,11 @@ class Debugger:
     def do_backtrace(self, argument: str) -> None:
         """bt: the call chain, innermost first."""
         for frame in backtrace(self.target):
+            source = sourceview.where(self.target, frame.address - (frame.number > 0))   # a caller: its call
             where = "" if frame.slot is None else f"  (return address at {frame.slot:#x})"
-            self.out.line(f"#{frame.number}  {frame.address:#x} in {frame.symbol}{where}")
+            scanned = "  [found by scanning the stack]" if frame.found_by == "scan" else ""
+            self.out.line(f"#{frame.number}  {frame.address:#x} in {frame.symbol}"
+                          f"{' at ' + source if source else ''}{where}{scanned}")
 
     def do_page(self, argument: str) -> None:
         """page ADDR: the page walk."""

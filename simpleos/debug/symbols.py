@@ -62,6 +62,12 @@ def regions(kernel, process) -> list[CodeRegion]:
     return found
 
 
+def target_regions(target) -> list[CodeRegion]:
+    """regions() of a live target; none for a crash dump, which keeps no images."""
+    kernel = getattr(target, "kernel", None)
+    return regions(kernel, target.current_process) if kernel is not None else []
+
+
 def process_label(process) -> str:
     """How a ring-3 image is named: a driver by its module name (sensor.sys), a program by its process name."""
     image_name = process.image.name if process.image is not None else ""

@@ -135,9 +135,11 @@ class DebugTarget(TimeTravel):
     # --- registers and memory -------------------------------------------------------------
 
     def registers(self) -> dict[str, int]:
-        """All registers by name; RFLAGS appears as both 'rflags' and 'eflags'."""
+        """All registers by name; RFLAGS appears as both 'rflags' and 'eflags'. CR2 is the
+        address of the last page fault, as the hardware keeps it (CPU.cr2)."""
         values = {name: self.cpu.read(_CPU_NAME.get(name, name)) for name in REGISTER_NAMES}
         values["rflags"] = values["eflags"]
+        values["cr2"] = self.cpu.cr2
         return values
 
     def write_register(self, name: str, value: int) -> None:

@@ -10,7 +10,7 @@ that ring can call them. Nothing here decides or starts anything.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..assembler import Image, assemble, read_source
@@ -90,4 +90,4 @@ def bind_imports(image: Image, kapi: Image) -> Image:
             raise BadInput(f"{image.name} imports {symbol[len(IMPORT_PREFIX):]!r}, which the kernel does not export")
         offset = address - image.base
         code[offset:offset + 8] = kapi.symbols[function].to_bytes(8, "little")
-    return Image(image.name, image.base, bytes(code), image.data_offset, dict(image.symbols))
+    return replace(image, code=bytes(code), symbols=dict(image.symbols))   # text_end, line table kept

@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,10 @@ def test_bt_is_the_live_backtrace_at_the_held_fault(held_fault, dump_target):
     live = [(f.address, f.slot, f.symbol) for f in backtrace(held_fault)]
     dead = [(f.address, f.slot, f.symbol) for f in backtrace(dump_target)]
     assert dead == live and len(live) >= 4
-    assert session_output(dump_target, "bt") == session_output(held_fault, "bt")
+    # A dump keeps no images, so no line tables and no unwind rules: its frames name no
+    # file:line and are found by scanning the stack; otherwise bt reads the same.
+    live_bt = re.sub(r" at [\w./-]+:\d+", "", session_output(held_fault, "bt"))
+    assert session_output(dump_target, "bt").replace("  [found by scanning the stack]", "") == live_bt
 
 
 @pytest.mark.parametrize("command", ["x/21gx ipc_context", "x/8gx $rsp", "x/3i $rip", "x/s $rsi",
