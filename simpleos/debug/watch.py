@@ -229,7 +229,8 @@ class Watchpoints(TimeTravel):
         hits = [hit for hit in hits if hit.position < current]
         last_stop = found[-1].position if found else -1
         if hits and hits[-1].position >= last_stop:
-            hit = replace(hits[-1], backwards=True)
+            latest = hits[-1].position       # (the first watchpoint set, if several saw that access)
+            hit = replace(next(hit for hit in hits if hit.position == latest), backwards=True)
             self.replay_to(hit.position)
             self.last_stop = self._watch_stop(hit)
             return self.last_stop
