@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..kernel.kernel import AT_BREAKPOINT, IDLE, RAN
+from ..kernel.kernel import AT_BREAKPOINT, RAN
 from ..machine.layout import is_canonical
 from ..machine.memwatch import READ, WRITE, MemoryWatch, end_run_after_current_instruction
 from . import stops
 from .stops import StopEvent
-from .timetravel import _BUGCHECKED, TimeTravel
+from .history import History
 
 WATCHPOINT = "watchpoint"                 # StopEvent reason
 WATCHED = "watched"                       # pseudo run_once() result: a watchpoint ended the run
@@ -96,8 +96,8 @@ def _patched(old: bytes, start: int, address: int, size: int, value: int) -> byt
     return bytes(new)
 
 
-class Watchpoints(TimeTravel):
-    """Watchpoints (mixed into DebugTarget, before TimeTravel, whose replays it refines)."""
+class Watchpoints(History):
+    """Watchpoints (mixed into DebugTarget; they refine TimeTravel's replays)."""
 
     # --- setting them -------------------------------------------------------------------
 
@@ -268,21 +268,6 @@ class Watchpoints(TimeTravel):
         self._hook_all()
         self.last_stop = last_stop
         return [hit for hit in hits if hit.watchpoint == watchpoint and hit.position < before]
-
-    def _replay_quietly(self, until: int) -> None:
-        """Power on again and run to `until`, making the user's edits and keeping every one
-        (replay_to forgets those after its target); breakpoints are not hooked."""
-        self._replay_from_power_on()
-        self._run_quietly_to(until)
-
-    def _run_quietly_to(self, until: int) -> None:
-        """Run forward to `until` without stopping at breakpoints, making the edits on the way."""
-        while self.position < until:
-            goal = min(until, self._next_edit_after(self.position))
-            result = self._run_once(limit=goal - self.position)
-            self._catch_up_edits()
-            if result in (IDLE, _BUGCHECKED):
-                break
 
 
 class _Recording:
