@@ -273,7 +273,10 @@ class Packets:
 
     def _watchpoint(self, insert: bool, kind: str, address: int, length: int) -> bytes:
         """Z2/Z3/Z4 (write, read, access) and z2/z3/z4: the target's watchpoints (debug/watch.py).
-        One that cannot be set (unmapped, too long) is E14: gdb says it could not insert it."""
+        One that cannot be set (unmapped, too long) is E14: gdb says it could not insert it.
+        A target without watchpoints gets the empty reply: not supported."""
+        if not hasattr(self.target, "find_watchpoint"):
+            return b""
         found = self.target.find_watchpoint(address, length, kind)
         if insert and found is None:
             try:
