@@ -14,7 +14,8 @@ position 0 (no instruction run yet). Then:
 Positions are Kernel.instructions_retired: instructions since power-on.
 Breakpoints are unicorn hooks on one address each (CPU.add_breakpoint); this
 module never installs a per-instruction Python hook, so `cont` runs at full
-speed. It must not decide what a fault means (the kernel does, when the
+speed. Watchpoints (watch.py, mixed in) are memory hooks on the watched
+bytes only, installed only while there are watchpoints. It must not decide what a fault means (the kernel does, when the
 next stepi/cont delivers a trap held by --break-on-fault), nor print.
 """
 from __future__ import annotations

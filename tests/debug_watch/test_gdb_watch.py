@@ -65,7 +65,7 @@ def test_real_gdb_watch_and_reverse_continue_stop_on_the_store_in_build_ipc_inpu
 
 @needs_gdb
 def test_real_gdb_rwatch_forward_stops_after_the_load_of_inputs_20(tmp_path):
-    from conftest import held_at_fault
+    from watchfixtures import held_at_fault
     target = held_at_fault(tmp_path / "machine")
     target.replay_to(0)
     result = gdb(target, tmp_path, ["rwatch *((long *)&ipc_context + 20)", "continue", "x/i $pc - 4"])

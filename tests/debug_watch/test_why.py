@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import crash_dump
+from watchfixtures import crash_dump
 from paths import BAD
 from simpleos.cli import main
 from simpleos.debug.why import why_lines
