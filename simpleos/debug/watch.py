@@ -99,6 +99,8 @@ def _patched(old: bytes, start: int, address: int, size: int, value: int) -> byt
 class Watchpoints(History):
     """Watchpoints (mixed into DebugTarget; they refine TimeTravel's replays)."""
 
+    _watch_recording = None         # a _Recording while a replay records accesses instead of stopping
+
     # --- setting them -------------------------------------------------------------------
 
     def add_watchpoint(self, address: int, length: int, kind: str) -> Watchpoint:
@@ -199,21 +201,23 @@ class Watchpoints(History):
         return event
 
     def _on_watched_access(self, access) -> None:
-        """A memory hook saw an access to watched bytes: a hit for each watchpoint it concerns."""
+        """A memory hook saw an access to watched bytes: a hit for the watchpoints it concerns.
+        Runs for every access to watched bytes, so a replay's recording keeps only the latest
+        hit's parts (the bytes before the access must be read now, the rest can wait)."""
+        recording = self._watch_recording
+        if recording is not None and recording.ignoring:
+            return
         position = self._run_start + access.retired_before
-        for watchpoint in self._watch_list():
-            address = watchpoint.virtual_of(access.physical, access.size)
-            if address is None or access.kind not in KINDS[watchpoint.kind]:
+        for watchpoint in self._watch_points:
+            if access.kind not in KINDS[watchpoint.kind]:
                 continue
-            old = watchpoint.read(self.cpu.memory)
-            new = old if access.value is None else _patched(old, watchpoint.address, address, access.size,
-                                                            access.value)
-            hit = WatchHit(watchpoint, access.kind, address, access.size, position, access.rip, old, new)
-            recording = self.__dict__.get("_watch_recording")
+            address = watchpoint.virtual_of(access.physical, access.size)
+            if address is None:
+                continue
             if recording is not None:
-                recording.append(hit)
+                recording.offer(watchpoint, access, address, position, self.cpu.memory)
             elif self._watch_hit is None:
-                self._watch_hit = hit
+                self._watch_hit = _hit(watchpoint, access, address, position, watchpoint.read(self.cpu.memory))
                 end_run_after_current_instruction(self.cpu)
 
     # --- backwards ------------------------------------------------------------------------
@@ -223,14 +227,12 @@ class Watchpoints(History):
         current = self.position
         if not self._watch_list() or current == 0:
             return super().reverse_cont()
-        hits: list[WatchHit] = []
-        with _Recording(self, hits):
+        with _Recording(self) as recording:
             found = self._replay_stops(before=current)
-        hits = [hit for hit in hits if hit.position < current]
         last_stop = found[-1].position if found else -1
-        if hits and hits[-1].position >= last_stop:
-            latest = hits[-1].position       # (the first watchpoint set, if several saw that access)
-            hit = replace(next(hit for hit in hits if hit.position == latest), backwards=True)
+        hit = recording.hit()
+        if hit is not None and hit.position >= last_stop:
+            hit = replace(hit, backwards=True)
             self.replay_to(hit.position)
             self.last_stop = self._watch_stop(hit)
             return self.last_stop
@@ -239,47 +241,65 @@ class Watchpoints(History):
             self.last_stop = self._event(stops.START, "no breakpoint or watched access before this point: "
                                          "back at position 0")
             return self.last_stop
-        with _Recording(self, []):
+        with _Recording(self, ignoring=True):
             self.last_stop = self._replay_stops(before=current, stop_at=len(found))[-1]
         self._drop_edits_after(self.position)
         return self.last_stop
 
     def replay_to(self, target: int) -> None:
-        """TimeTravel.replay_to, with watchpoints recording instead of stopping the replay."""
-        with _Recording(self, []):
+        """TimeTravel.replay_to, with watchpoints neither stopping the replay nor recording."""
+        with _Recording(self, ignoring=True):
             super().replay_to(target)
 
-    def accesses_before(self, address: int, length: int, kind: str, before: int) -> list[WatchHit]:
-        """Every `kind` access to [address, address + length) before position `before`, found by
-        one replay with a temporary watchpoint; the machine then comes back to where it was
-        (same position, same edits, same breakpoints, same last stop)."""
+    def last_access_before(self, address: int, length: int, kind: str, before: int) -> WatchHit | None:
+        """The last `kind` access to [address, address + length) before position `before`, found
+        by one replay with a temporary watchpoint (None if there was none); the machine then
+        comes back to where it was (same position, edits, breakpoints and last stop)."""
         here, last_stop = self.position, self.last_stop
         watchpoint = self._translate_watch(address, length, kind)
-        hits: list[WatchHit] = []
         self._watch_list().append(watchpoint)
         try:
-            with _Recording(self, hits):
+            with _Recording(self, only=watchpoint) as recording:
                 self._replay_quietly(min(before, here))
         finally:
-            self._watch_list().remove(watchpoint)
+            self._watch_list().pop()
             self._watch_rehook()
-        with _Recording(self, []):
+        with _Recording(self, ignoring=True):
             self._run_quietly_to(here)
         self._hook_all()
         self.last_stop = last_stop
-        return [hit for hit in hits if hit.watchpoint == watchpoint and hit.position < before]
+        return recording.hit()
+
+
+def _hit(watchpoint: Watchpoint, access, address: int, position: int, old: bytes) -> WatchHit:
+    """The WatchHit of an access, given the watched bytes before it."""
+    new = old if access.value is None else _patched(old, watchpoint.address, address, access.size, access.value)
+    return WatchHit(watchpoint, access.kind, address, access.size, position, access.rip, old, new)
 
 
 class _Recording:
-    """`with _Recording(target, hits)`: watched accesses are appended to `hits`, nothing stops."""
+    """`with _Recording(target) as recording`: watched accesses do not stop anything; the latest
+    one (of the watchpoint `only`, if given) is kept: `recording.hit()`. Of several watchpoints
+    that see the same access, the first set is kept. `ignoring`: keep nothing (a replay that
+    only has to arrive somewhere)."""
 
-    def __init__(self, target, hits: list) -> None:
-        self.target, self.hits = target, hits
+    def __init__(self, target, only: Watchpoint | None = None, ignoring: bool = False) -> None:
+        self.target, self.only, self.ignoring = target, only, ignoring
+        self._latest = None
+
+    def offer(self, watchpoint, access, address: int, position: int, memory) -> None:
+        """An access during the recording (called from the memory hook: keep it cheap)."""
+        if (self.only is None or watchpoint is self.only) and (self._latest is None or position > self._latest[3]):
+            self._latest = (watchpoint, access, address, position, watchpoint.read(memory))
+
+    def hit(self) -> WatchHit | None:
+        """The latest access seen, as a WatchHit (None if there was none)."""
+        return _hit(*self._latest) if self._latest is not None else None
 
     def __enter__(self):
-        self.saved = self.target.__dict__.get("_watch_recording")
-        self.target._watch_recording = self.hits
-        return self.hits
+        self.saved = self.target._watch_recording
+        self.target._watch_recording = self
+        return self
 
     def __exit__(self, *exc) -> None:
         self.target._watch_recording = self.saved

@@ -10,7 +10,7 @@ prints a short chain, each step with its position and source line:
      copies to the load (dataflow.py), and the load's address is computed
      from the registers it saw;
   3. where that memory was written: a backward watch on the loaded bytes
-     (watch.py's accesses_before: one replay with memory hooks, exact
+     (watch.py's last_access_before: one replay with memory hooks, exact
      positions, no stepping);
   4. for the sensor, which channel file, rule and criterion asked for it:
      the interpreter's own state (current_instance, current_criterion),
@@ -121,11 +121,10 @@ def _memory_name(target, producer) -> str:
 
 def _store_step(target, producer) -> list[str]:
     """3. the last write to the memory the pointer was loaded from."""
-    hits = target.accesses_before(producer.address, producer.size, "write", before=producer.entry.position)
-    if not hits:
+    hit = target.last_access_before(producer.address, producer.size, "write", before=producer.entry.position)
+    if hit is None:
         return [f"3. nothing wrote {producer.address:#x} since power-on: the value was there from the start, "
                 "or the kernel put it there (its copies into guest memory are not instructions)"]
-    hit = hits[-1]
     value, old = int.from_bytes(hit.new, "little"), int.from_bytes(hit.old, "little")
     return ([f"3. [position {hit.position}] that memory was written with {value:#x} (it held {old:#x}) by "
              f"{target.symbolize(hit.rip).split('+')[0]}"] + _instruction_lines(target, hit.rip))
@@ -145,13 +144,13 @@ def _content_step(target, process, pointer: int, here: int) -> list[str]:
     fields = f"{culprit.declared} fields declared" + (f", the sensor supplies {culprit.supplied} inputs"
                                                        if culprit.supplied is not None else "")
     field = f"{culprit.field}, {culprit.field_type}" if culprit.field_type else "past the type definition"
-    hits = target.accesses_before(target.lookup("current_criterion"), 8, "write", before=here)
-    position = f"[position {hits[-1].position}] " if hits else ""
+    chosen = target.last_access_before(target.lookup("current_criterion"), 8, "write", before=here)
+    position = f"[position {chosen.position}] " if chosen is not None else ""
     lines = [f"4. {position}the content asked for it: {culprit.file}, channel {culprit.channel} (template type "
              f"{culprit.template}: {fields}), rule {culprit.instance}, criterion {number} (kind {culprit.kind!r} "
              f"on field {number}: {field})"]
-    if hits:
-        lines += _instruction_lines(target, hits[-1].rip)
+    if chosen is not None:
+        lines += _instruction_lines(target, chosen.rip)
     if culprit.out_of_bounds:
         lines.append(f"   criterion {number} of rule {culprit.instance} asked for input {number}; the sensor "
                      f"supplies {culprit.supplied}")

@@ -23,19 +23,18 @@ access means (no policy), and it never imports the kernel.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
+from unicorn.x86_const import UC_X86_REG_RIP
 
 READ, WRITE = "read", "write"
 WIDEST_ACCESS = 16          # bytes: a hook fires for the start of an access; look that far below a range
 _MASK = (1 << 64) - 1
 
 
-@dataclass(frozen=True)
-class Access:
-    """One guest memory access inside a watched range."""
+class Access(NamedTuple):
+    """One guest memory access inside a watched range (a tuple: the hook makes many)."""
     kind: str                  # READ | WRITE
     physical: int              # where the access starts (physical address)
     size: int                  # bytes
@@ -109,5 +108,5 @@ class MemoryWatch:
             return                      # below the range: the widened hook saw its neighbour
         kind = WRITE if access == UC_MEM_WRITE else READ
         written = (value & _MASK) & ((1 << (8 * size)) - 1) if kind == WRITE else None
-        self.on_access(Access(kind, address, size, written, self.cpu.read("rip"),
+        self.on_access(Access(kind, address, size, written, uc.reg_read(UC_X86_REG_RIP),
                               instructions_before_current(self.cpu)))
