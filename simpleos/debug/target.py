@@ -14,7 +14,8 @@ position 0 (no instruction run yet). Then:
 Positions are Kernel.instructions_retired: instructions since power-on.
 Breakpoints are unicorn hooks on one address each (CPU.add_breakpoint); this
 module never installs a per-instruction Python hook, so `cont` runs at full
-speed. It must not decide what a fault means (the kernel does, when the
+speed. Watchpoints (watch.py, mixed in) are memory hooks on the watched
+bytes only, installed only while there are watchpoints. It must not decide what a fault means (the kernel does, when the
 next stepi/cont delivers a trap held by --break-on-fault), nor print.
 """
 from __future__ import annotations
@@ -37,7 +38,8 @@ from .program import DebuggedProgram
 from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
 from .symbols import lookup, process_label, regions, symbolize
-from .timetravel import _BUGCHECKED, Edit, TimeTravel
+from .timetravel import _BUGCHECKED, Edit
+from .watch import WATCHED, Watchpoints
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
@@ -52,7 +54,7 @@ class DebugError(Exception):
     """A debugger request that cannot be done in this state (one line for the user)."""
 
 
-class DebugTarget(TimeTravel):
+class DebugTarget(Watchpoints):
     """The debuggable machine (see the module docstring)."""
 
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
@@ -97,6 +99,7 @@ class DebugTarget(TimeTravel):
         self.bugcheck: Bugcheck | None = None
         self.idle = False
         self._installed = set()
+        self._watch_power_on()
         # Put the first process on the CPU without running anything (a zero-instruction slice
         # start, as the scheduler's first step would): position 0 then shows real registers.
         self._run_once(limit=0)
@@ -310,7 +313,7 @@ class DebugTarget(TimeTravel):
             finally:
                 if skipped is not None:
                     self._rehook_here(skipped)
-            if result in (HELD_FAULT, IDLE, _BUGCHECKED):
+            if result in (HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
                 return self._event_for(result)
             if self.position > start:
                 return self._event(stops.STEP)
@@ -353,7 +356,7 @@ class DebugTarget(TimeTravel):
                 self._catch_up_edits()
             if result == AT_BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
                 continue  # a breakpoint meant for another process: go on
-            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED):
+            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
                 return self._event_for(result)
 
     def _stops_here(self, address: int) -> bool:
@@ -388,8 +391,9 @@ class DebugTarget(TimeTravel):
 
     def _run_once(self, limit: int | None = None) -> str:
         """Kernel.run_once, with a bugcheck as a result instead of an exception."""
+        self._watch_begin_run()
         try:  # (Kernel.run_once clears stale exception state when a paused slice goes on)
-            result = self.kernel.run_once(limit)
+            result = self._watch_end_run(self.kernel.run_once(limit))
         except Bugcheck as bugcheck:
             self.bugcheck = bugcheck
             return _BUGCHECKED
@@ -440,6 +444,8 @@ class DebugTarget(TimeTravel):
                                signal=signal_for_trap(trap))
         if result == AT_BREAKPOINT:
             return self._event(stops.BREAKPOINT)
+        if result == WATCHED:
+            return self._watch_event()
         return self._event(stops.STEP)
 
     def _event(self, reason: str, description: str = "", *, trap=None, bugcheck=None,
