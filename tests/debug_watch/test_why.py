@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from pathlib import Path
 
 import pytest
 
+from sourcegolden import assert_matches_golden
 from watchfixtures import crash_dump
 from paths import BAD
 from simpleos.cli import main
@@ -35,10 +35,8 @@ def transcript(machine: Path, script: str, channel: str) -> str:
 
 
 def check_golden(text: str, name: str) -> None:
-    golden = GOLDEN_DIR / name
-    if os.environ.get("SIMPLEOS_UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert text == golden.read_text(), f"the `why` transcript changed; if intended, regenerate {name} (see above)"
+    assert_matches_golden(text, GOLDEN_DIR / name,
+                          f"the `why` transcript changed; if intended, regenerate {name} (see above)")
 
 
 def chain(text: str) -> list[str]:
