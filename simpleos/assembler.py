@@ -5,7 +5,8 @@ with `;` comments, plus two directives of our own: a line `.data` ends the
 text and starts the data on a fresh page (so the loader can map text
 read-only+executable and data read/write+NX), and `.include "file"`.
 Keystone prints no symbol table, so every label's address is read back from
-a table of `.quad label` appended to the source. Results are cached on the
+a table of `.quad label` appended to the source (a label inside a false
+`.if` block is not defined, so it is not a symbol: the table asks `.ifdef`). Results are cached on the
 host (keyed by source, base address and defines), so a boot does not
 re-assemble. Errors name the source line -- every failing line, one per
 line of the message, as `file:line: reason: text`. This module does not
@@ -29,6 +30,7 @@ MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
 MAX_REPORTED_ERRORS = 20        # assembly errors listed before giving up
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
 _ANY_LABEL = re.compile(r"^\s*([.A-Za-z_][\w.$]*)\s*:(?!:)")      # .L labels too
+_UNDEFINED = (1 << 64) - 1          # the symbol-table value of a label that a false `.if` left out
 _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
 # The cache key includes this file's own text: a change to the assembler
@@ -169,7 +171,7 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     if len(set(labels)) < len(labels):
         from .asmerrors import labels_defined_twice
         raise AssemblyError("\n".join(labels_defined_twice(source, name, origins)))
-    table = "\n".join(f".quad {label}" for label in labels)
+    table = "\n".join(f".ifdef {label}\n.quad {label}\n.else\n.quad {_UNDEFINED}\n.endif" for label in labels)
     try:
         encoding, _ = _keystone.asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
     except KsError as error:
@@ -182,6 +184,7 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     count = len(labels)
     raw_table = code[len(code) - 8 * count:] if count else b""
     symbols = {label: int.from_bytes(raw_table[i * 8:i * 8 + 8], "little") for i, label in enumerate(labels)}
+    symbols = {label: value for label, value in symbols.items() if value != _UNDEFINED}   # in a false .if
     code = code[:len(code) - 8 * count]  # drop the symbol table itself
     if not code.rstrip(b"\x00"):
         raise AssemblyError(f"{name}: empty program (no instructions)")

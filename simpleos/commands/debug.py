@@ -56,7 +56,8 @@ def main(args) -> int:
     output = Output()
     options = BootOptions(machine=args.machine, fresh=args.fresh, model=args.model, channels=args.channel,
                           seed=args.seed, sensor_build=args.sensor_build, fail_closed=args.fail_closed,
-                          echo=output.line)
+                          rootkit=args.rootkit, deadline_mode=args.deadline_mode,
+                          sensor_delay_ms=args.sensor_delay, echo=output.line)
     target = DebugTarget(options, break_on_fault=args.break_on_fault)
     if serve is not None:
         try:

@@ -15,6 +15,8 @@
   info registers | i r [R..] registers
   bt | backtrace | where     the call chain
   info proc                  processes
+  info caps [PID]            what a process may touch: capabilities, bindings (default: the sensor)
+  info plist                 the process list in guest memory, against what the scheduler runs
   info gdt                   the descriptor table
   page ADDR                  the page walk of ADDR and who may access it
   explain                    the held fault (or bugcheck), in words
@@ -35,6 +37,7 @@ from typing import Callable
 from ..machine.layout import is_user_address
 from ..machine.trap import describe_error_code
 from . import examine, expr, explain, pagewalk, view
+from .authority import NoSuchProcess, caps_lines, plist_lines
 from .backtrace import backtrace
 from .gdtview import gdt_lines
 from .output import Output
@@ -270,10 +273,10 @@ class Debugger:
         self.out.line(f"{left} = {value:#x}")
 
     def do_info(self, argument: str) -> None:
-        """info registers|breakpoints|proc|gdt."""
+        """info registers|breakpoints|proc|gdt|caps|plist."""
         words = argument.split()
         if not words:
-            raise CommandError("info what? registers, breakpoints, proc, gdt")
+            raise CommandError("info what? registers, breakpoints, proc, gdt, caps, plist")
         topic, rest = words[0], words[1:]
         if topic in ("registers", "reg", "r"):
             self._info_registers(rest)
@@ -286,8 +289,15 @@ class Debugger:
             self._info_proc()
         elif topic == "gdt":
             self.out.lines(gdt_lines(self.target))
+        elif topic in ("caps", "capabilities", "bindings"):
+            try:
+                self.out.lines(caps_lines(self.target.kernel, self._number(rest[0]) if rest else None))
+            except NoSuchProcess:
+                raise CommandError(f"no process {rest[0]}") from None
+        elif topic == "plist":
+            self.out.lines(plist_lines(self.target.kernel))
         else:
-            raise CommandError(f"info {topic}? try: registers, breakpoints, proc, gdt")
+            raise CommandError(f"info {topic}? try: registers, breakpoints, proc, gdt, caps, plist")
 
     def _info_registers(self, names: list[str]) -> None:
         registers = self.target.registers()

@@ -30,3 +30,25 @@ kapi_log:
     mov eax, SYS_SENSOR_LOG
     syscall
     ret
+
+; Calls some drivers import (kernel/sensor/kapi.py, kernel/proclist.py).
+
+kapi_sleep:
+    mov eax, SYS_SENSOR_SLEEP
+    syscall
+    ret
+
+kapi_report_hidden:
+    mov eax, SYS_SENSOR_REPORT_HIDDEN
+    syscall
+    ret
+
+kapi_process_list:
+    mov eax, SYS_PROCESS_LIST
+    syscall
+    ret
+
+kapi_ps_wait_created:
+    mov eax, SYS_PS_WAIT_CREATED
+    syscall
+    ret

@@ -33,6 +33,16 @@ def disassemble(code: bytes, address: int, count: int = 0) -> list[tuple[int, in
     return [(i.address, i.size, i.mnemonic, i.op_str) for i in _disassembler().disasm(code, address, count)]
 
 
+def memory_operand_size(code: bytes, address: int) -> int | None:
+    """The size in bytes of the first memory operand of the instruction at `address` (None: none)."""
+    from capstone import x86_const
+    for insn in _disassembler().disasm(code, address, 1):
+        for operand in insn.operands:
+            if operand.type == x86_const.X86_OP_MEM:
+                return operand.size
+    return None
+
+
 def fault_was_write(code: bytes, address: int, fault_address: int, register) -> bool:
     """Did the instruction at `address` fault on a *write* to `fault_address`?
 
