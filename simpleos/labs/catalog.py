@@ -56,7 +56,7 @@ LABS: tuple[Lab, ...] = (
         "measure restart policies of the microkernel model instead of arguing about them",
         30, 30, 40, "2-3 h", "Lab 3; docs/models.md"),
     Lab(6, "models", "Write an isolation model",
-        "a fifth and a sixth row of `compare`, each from one new file in simpleos/isolation/",
+        "two more rows of `compare`, each from one new file in simpleos/isolation/",
         40, 30, 30, "3-4 h", "Labs 3 and 5; docs/models.md"),
     Lab(7, "rollout", "Staged rollout (a thought experiment with numbers)",
         "what a canary ring would have bought on 19 July 2024: crash probability against crash cost",
@@ -65,6 +65,10 @@ LABS: tuple[Lab, ...] = (
         "your own set of channel files crashes your sensor: find the culprit with debug and analyze, "
         "then write the validator rule that stops it",
         50, 20, 30, "3-5 h", "Labs 3-4; docs/debugger.md", per_student=True),
+    Lab(10, "visibility", "What only ring 0 can see",
+        "the same rootkit under two models: why one sensor finds the hidden beacon and the other cannot; "
+        "then the cross-check that catches a second hiding technique",
+        40, 30, 30, "3 h", "Labs 3 and 6; docs/models.md, docs/debugger.md"),
 )
 
 

@@ -23,7 +23,7 @@ SHIPPED_ROWS = {
     "verified": ["yes", "0", "0", "0", "0.000", "0.000", "0", "0"],
 }
 SANDBOXED_ROW = ["yes", "0", "1", "0", "10,001.157", "by hand", "9", "0"]
-KNOWN = set(SHIPPED_ROWS) | {"sandboxed"}
+KNOWN = set(SHIPPED_ROWS) | {"sandboxed", "exokernel", "nanokernel"}   # the shipped models, and the handout's
 KILL_LINE = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002b3 <compare_string+0xa> addr 0xffff840500000374 "
              "err 0x4 [user read, page not present] -- killed")
 
