@@ -77,7 +77,7 @@ def _run_model(model: str, path: str, seed: int, rootkit: str | None = None) -> 
                                 unexamined_events=totals["unexamined"], manual_steps=0 if up else 1,
                                 rejected=list(totals["rejected"]), quarantined=list(totals["quarantined"]),
                                 sensor_ring=registry()[model].sensor_ring,
-                                event_cycles=(totals["latency_cycles"] // totals["examined"]
+                                event_cycles=(session.latency_cycles // totals["examined"]
                                               if totals["examined"] else None),
                                 examined_events=totals["examined"], deadline_misses=totals["deadline_misses"],
                                 hidden_found=list(totals["hidden_found"]) if rootkit is not None else None)

@@ -97,7 +97,8 @@ class Session:
                                                          "rejected": [], "detections": 0, "denials": 0,
                                                          "events": 0, "notifications": 0, "unexamined": 0,
                                                          "hidden_found": [], "deadline_misses": 0,
-                                                         "examined": 0, "latency_cycles": 0})
+                                                         "examined": 0})
+    latency_cycles: int = 0     # over the `examined` events: cycles from submission to verdict (compare)
 
     def to_json(self) -> dict:
         """The boot object of docs/cli.md."""
@@ -316,7 +317,7 @@ def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
     totals["unexamined"] += stats.unexamined
     totals["deadline_misses"] += stats.deadline_misses
     totals["examined"] += stats.examined
-    totals["latency_cycles"] += stats.latency_cycles
+    session.latency_cycles += stats.latency_cycles
     totals["hidden_found"] += [h for h in stats.hidden_found if h not in totals["hidden_found"]]
     totals["quarantined"] += [q for q in stats.quarantined if q not in totals["quarantined"]]
     totals["rejected"] += [r for r in stats.rejected if r not in totals["rejected"]]

@@ -44,7 +44,7 @@ def test_in_time_the_slow_sensor_only_makes_everyone_wait(tmp_path, boot_machine
     session = boot_machine(tmp_path, fresh=True, model="microkernel", sensor_delay_ms=2.0)
     totals = session.sensor_totals
     assert totals["deadline_misses"] == 0 and totals["crashes"] == 0 and totals["examined"] == 12
-    assert totals["latency_cycles"] // totals["examined"] > 2 * CYCLES_PER_SECOND // 1000
+    assert session.latency_cycles // totals["examined"] > 2 * CYCLES_PER_SECOND // 1000
 
 
 def test_events_that_queue_behind_a_slow_sensor_miss_their_deadline_too(tmp_path, boot_machine):
