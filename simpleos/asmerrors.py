@@ -3,7 +3,7 @@
 Keystone says only *that* a source failed, never where, and stops at the
 first problem. So on the error path (never otherwise) the failing lines are
 found by trying prefixes of the source: the first failing line is where a
-prefix starts to fail -- bisected, with every label the prefix has not yet
+prefix starts to fail (raises, or silently gives no code) -- bisected, with every label the prefix has not yet
 defined stubbed in so that forward jumps do not count as errors. That line
 is blanked (its label kept) and the search repeats, up to
 MAX_REPORTED_ERRORS lines. Also: labels defined twice, each with where it
@@ -12,6 +12,8 @@ was first defined. It uses the assembler's own preparation of a source
 Diagnosis only: nothing here produces code.
 """
 from __future__ import annotations
+
+import re
 
 from .assembler import _ANY_LABEL, MAX_REPORTED_ERRORS, _keystone, _prepare, _reason, strip_comment
 
@@ -27,7 +29,8 @@ def locate_errors(source: str, base: int, defines: dict[str, int], origins: list
         if found is None:
             break
         index, reason = found
-        errors.append((index, f"{_where(index, origins, name)}: {reason}: {strip_comment(lines[index]).strip()}"))
+        text = strip_comment(lines[index]).strip()
+        errors.append((index, f"{_where(index, origins, name)}: {hint(reason, text)}: {text}"))
         label = _ANY_LABEL.match(strip_comment(lines[index]))
         lines[index] = f"{label.group(1)}:" if label else ""   # keep its label: later lines may use it
     return [message for _, message in sorted(errors)]
@@ -71,15 +74,32 @@ def _first_failing_line(lines: list[str], labels: list[str], base: int,
 
 
 def _failure(prefix: list[str], labels: list[str], base: int, defines: dict[str, int]) -> str | None:
-    """Why `prefix` (with stubs for the labels it does not define) fails to assemble, or None."""
+    """Why `prefix` (with stubs for the labels it does not define) fails to assemble, or None.
+    A trailing `nop` must come out as code: keystone fails silently on some lines (it returns
+    no code and no error), and the nop is what shows it."""
     defined = set(_labels_of(prefix))
     stubs = [f"{label}:" for label in labels if label not in defined]
     prepared, _ = _prepare("\n".join(prefix + stubs), defines)
     try:
-        _keystone.asm(prepared, base)
+        encoding, _ = _keystone.asm(prepared + "\nnop", base)
     except Exception as error:  # KsError, or keystone failing in odd ways on odd input
         return _reason(error)
+    if not encoding:
+        return SILENT_FAILURE
     return None
+
+
+SILENT_FAILURE = "keystone cannot encode this (it gave no code and no error)"
+_SIZE_WITHOUT_PTR = re.compile(r"\b(byte|word|dword|qword)\s*\[", re.IGNORECASE)
+
+
+def hint(reason: str, text: str) -> str:
+    """The reason, with how to fix the usual cause of a silent failure: a memory operand's
+    size written without `ptr` (keystone reads `byte ptr [rdi]`, not `byte [rdi]`)."""
+    match = _SIZE_WITHOUT_PTR.search(text)
+    if reason == SILENT_FAILURE and match:
+        return f"{match.group(1)} [...] needs ptr: write {match.group(1)} ptr [...]"
+    return reason
 
 
 def _where(index: int, origins: list[str] | None, name: str) -> str:

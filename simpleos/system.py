@@ -260,12 +260,25 @@ def _normal_boot(session: Session, index: int, program: Image | None = None) -> 
 
 def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
     """`simpleos run`: start `image` as a ring-3 process on the machine that is up; run until idle."""
-    name = Path(image.name).stem
-    process = session.program = kernel.spawn(image, name)
-    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    process = session.program = start_program(kernel, image)
     if session.options.on_program_start is not None:
         session.options.on_program_start(process)
     kernel.run()
+    end_program_at_idle(kernel, process)
+
+
+def start_program(kernel: Kernel, image: Image):
+    """Start the program of `simpleos run` (and `simpleos debug PROG`) on a machine that has
+    gone idle after its boot: a ring-3 process named after the file, logged. Returns it."""
+    name = Path(image.name).stem
+    process = kernel.spawn(image, name)
+    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    return process
+
+
+def end_program_at_idle(kernel: Kernel, process) -> None:
+    """The machine went idle again: a program still waiting for something is ended, so that
+    every run reports a fate."""
     if process.state != ZOMBIE:
         kernel.kill(process, message="still running when the machine went idle")
 

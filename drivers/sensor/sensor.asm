@@ -6,14 +6,13 @@
 ; over the rules of the channel files the kernel handed it at start-up. The
 ; first rule that says "deny" blocks the operation.
 ;
-; One source, two placements. The kernel's loader decides where it runs:
-;   ring 0, in the kernel half, as a kernel thread  (models monolithic, verified);
-;   ring 3, in its own address space, as a process  (models microkernel, hybrid).
+; One source, several placements; the isolation model picks one: a ring-0
+; kernel thread (monolithic, verified), a ring-3 process (microkernel, hybrid),
+; a library-OS extension (exokernel), a holder of capabilities (nanokernel).
 ; The driver never names a system-call number: it calls the kernel only
-; through its import table (the `import_*` slots in .data). The loader fills
-; the slots: at ring 0 with the kernel's entry stubs, at ring 3 with syscall
-; thunks mapped into the process (kernel/kapi.asm). Same code, different
-; blast radius.
+; through its import table (the `import_*` slots in .data), which the loader
+; fills with kernel entry stubs (ring 0) or syscall thunks (ring 3, kapi.asm).
+; Same code, different blast radius. Switches: switches.asm, included below.
 ;
 ; Defines supplied by the loader (drivers/sensor/manifest.toml, kernel/drivers.py):
 ;   IPC_INPUTS       20   inputs the integration code supplies for an IPC event
@@ -27,19 +26,20 @@
 ;                         can lie: the interpreter must not walk off its content)
 ; The `fixed` build has all three; the `original` build, as on 19 July, none.
 ;
-; Switches the kernel turns on for some boots (manifest.toml [switches]; all 0 otherwise,
-; so that the builds above are byte for byte what they always were):
-;   CROSS_VIEW        1   --rootkit: before each event, cross-check the kernel's process
-;                         list against what the scheduler runs (cross_view_scan)
-;   SENSOR_DELAY_US   N   --sensor-delay: wait N microseconds before each verdict, as a
-;                         client that looks something up before it answers
-;   BOUND_INPUTS      1   exokernel: interpret each event's inputs where the kernel bound
-;                         them (BOUND_IPC_INPUTS, BOUND_PROCESS_INPUTS), not a private copy
-;   CONTENT_FRAMES    1   exokernel, nanokernel: the content area starts and ends on page
-;                         boundaries, so the kernel can map it as read-only frames
+; Register conventions. Calls into the kernel (the import_* slots) follow
+; System V: arguments in rdi, rsi, rdx; the result in rax; rbx, rbp and
+; r12-r15 preserved by the callee. The driver's own routines do too, with
+; two exceptions each routine's header names, as hand-written assembly often
+; has: match_instance reads interpret's r14 (the inputs) and r15 (how many)
+; instead of taking them as arguments, and compare_string takes the kind of
+; test in eax (System V would pass a fourth argument in rcx).
 ;
-; Register conventions: System V (args in rdi, rsi, rdx; result in rax;
-; rbx, rbp, r12-r15 preserved by callees).
+; Frames. Every routine that calls another and returns starts with `push
+; rbp; mov rbp, rsp` and ends with `pop rbp` before `ret`: then [rbp] holds
+; the caller's rbp and [rbp+8] the return address, and a debugger walks the
+; chain from any stop (bt, `frame N`). rbp is never used for anything else.
+; Leaf routines (build_inputs, compare_string) and the entry point keep no
+; frame: the debuggers' unwind tables, worked out from the code, cover them.
 
 TEMPLATE_PROCESS = 1
 TEMPLATE_IPC = 2
@@ -60,6 +60,9 @@ MAX_CONTENT_FILES = 32
 
 ; ---------------------------------------------------------------------------
 ; sensor_main -- the driver's entry point: load content, then serve events.
+; It never returns, and the kernel starts every thread with rbp = 0: that
+; zero is the outermost frame pointer (System V marks the deepest frame so),
+; so the chain of saved rbp values ends here and this routine needs no frame.
 ; ---------------------------------------------------------------------------
 _start:
 sensor_main:
@@ -76,11 +79,7 @@ sensor_event_loop:
     lea rdi, [rip + event_buffer]
     mov rsi, EVENT_BUFFER_SIZE
     call qword ptr [rip + import_wait_event]   ; rax = the event's template type
-.if CROSS_VIEW
-    push rax
-    call cross_view_scan            ; the process-integrity check, before each event
-    pop rax
-.endif
+    .include "switches.asm"         ; a boot with a switch on serves the event there
     cmp rax, TEMPLATE_IPC
     je .Lipc_event
     cmp rax, TEMPLATE_PROCESS
@@ -90,42 +89,22 @@ sensor_event_loop:
     jmp sensor_event_loop
 
 .Lipc_event:
-.if BOUND_INPUTS
-    ; Exokernel: the kernel laid this event's inputs out itself, in the secure binding
-    ; inputs[0..IPC_INPUTS) -- which ends where its mapping ends. No private copy.
-    mov edi, TEMPLATE_IPC
-    mov rsi, BOUND_IPC_INPUTS
-.else
     call build_ipc_inputs
     mov edi, TEMPLATE_IPC
     lea rsi, [rip + ipc_context]    ; rsi = inputs (the array starts the context)
-.endif
     mov edx, IPC_INPUTS             ; rdx = how many inputs there are
     call interpret
     jmp .Lreport
 
 .Lprocess_event:
-.if BOUND_INPUTS
-    mov edi, TEMPLATE_PROCESS
-    mov rsi, BOUND_PROCESS_INPUTS   ; the binding inputs[0..PROCESS_INPUTS)
-.else
     call build_process_inputs
     mov edi, TEMPLATE_PROCESS
     lea rsi, [rip + process_inputs]
-.endif
     mov edx, PROCESS_INPUTS
     call interpret
 
 .Lreport:
     ; rax = verdict, rdx = id of the rule that decided (0 if none)
-.if SENSOR_DELAY_US
-    push rax
-    push rdx
-    mov edi, SENSOR_DELAY_US        ; a slow client: it looks something up before it answers
-    call qword ptr [rip + import_sleep]
-    pop rdx
-    pop rax
-.endif
     mov rdi, rax
     mov rsi, rdx
     mov rdx, [rip + event_buffer + 8]   ; the event handle, so the kernel knows which event
@@ -167,12 +146,15 @@ build_inputs:
 ; inputs[19] are the event handle, an opaque kernel address. Nothing stops
 ; a reader of inputs[20] from getting it -- that is the bug of 19 July.
 build_ipc_inputs:
+    push rbp                        ; a frame: this routine calls
+    mov rbp, rsp
     lea rdi, [rip + ipc_context]
     mov edx, IPC_INPUTS
     mov r8, IPC_STRING_MASK
     call build_inputs
     mov rax, [rip + event_buffer + 8]
     mov [rip + ipc_event_handle], rax   ; right after the last input (see .data)
+    pop rbp
     ret
 
 ; build_process_inputs -- fill process_inputs[PROCESS_INPUTS] the same way.
@@ -189,7 +171,9 @@ build_process_inputs:
 ; load_content -- copy every channel file into content_area; remember where
 ; each one starts (content_files[]) unless its header is unusable.
 load_content:
-    push r12
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push r12                        ; callee-saved registers this routine uses
     push r13
     push r14
     xor r12d, r12d                  ; r12 = index of the file to ask for
@@ -232,6 +216,7 @@ load_content:
     pop r14
     pop r13
     pop r12
+    pop rbp                         ; rsp is back at the frame's base: the caller's rbp
     ret
 
 ; ---------------------------------------------------------------------------
@@ -244,13 +229,14 @@ load_content:
 ; The first matching "deny" rule wins at once; otherwise a matching
 ; "notify" rule makes the verdict NOTIFY.
 interpret:
-    push rbx
-    push rbp
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
     push r14
     push r15
-    mov ebp, edi                    ; rbp = template type
+    mov [rip + current_template], rdi   ; the template type (the type check reads it too)
     mov r14, rsi                    ; r14 = inputs   (used by match_instance)
     mov r15, rdx                    ; r15 = number of inputs supplied
     mov qword ptr [rip + verdict], VERDICT_ALLOW
@@ -263,7 +249,7 @@ interpret:
     mov r12, [rax + rbx*8]          ; r12 = this channel file
     inc rbx
     movzx eax, word ptr [r12 + 8]   ; the file's template type
-    cmp eax, ebp
+    cmp eax, dword ptr [rip + current_template]
     jne .Lnext_file
     mov r13d, [r12 + 12]            ; r13 = instance count
 .if CONTENT_CHECK
@@ -309,8 +295,8 @@ interpret:
     pop r14
     pop r13
     pop r12
-    pop rbp
     pop rbx
+    pop rbp
     ret
 
 ; match_instance -- does one template instance (rule) match the inputs?
@@ -319,8 +305,11 @@ interpret:
 ; Criterion i is tested against inputs[i]. A wildcard matches anything and
 ; its input is NOT read -- which is why a rule set with a wildcard in field
 ; 21 never touched the missing 21st input, for months.
+; Not System V: r14 and r15 are interpret's, read here as they are.
 match_instance:
-    push rbx
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
 .if CONTENT_CHECK
@@ -369,7 +358,7 @@ match_instance:
     cmp eax, KIND_INT_EQUALS        ; an integer test never dereferences its input
     je .Ltype_ok
     mov r10, IPC_STRING_MASK        ; which inputs are strings, for this template type
-    cmp ebp, TEMPLATE_IPC           ; (interpret keeps the template type in rbp)
+    cmp qword ptr [rip + current_template], TEMPLATE_IPC
     je .Lmask_ready
     mov r10, PROCESS_STRING_MASK
 .Lmask_ready:
@@ -421,6 +410,7 @@ match_instance:
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 .endif
 .Lmatch_done:
@@ -429,13 +419,14 @@ match_instance:
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 
 ; compare_string -- compare an input string with a rule's value.
 ;   in:  rdi = input string (NUL-terminated), rsi = value, edx = value length,
-;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX
+;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX (not System V: see the top)
 ;   out: rax = 1 if the input equals (or starts with) the value, else 0
-; Preserves rcx, r8, r9.
+; Preserves rcx, r8, r9. A leaf: it calls nothing, so it keeps no frame.
 compare_string:
     push rcx
     mov r10d, eax                   ; r10 = kind
@@ -493,7 +484,9 @@ PROCESS_RECORD_SIZE = 24        ; what process_list writes: u64 pid, char name[1
 ; process_list system call -- the very list the rootkit edited, with nothing beneath it to
 ; compare it against.
 cross_view_scan:
-    push rbx
+    push rbp                        ; the frame: this routine calls the kernel
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
     push r14
@@ -573,6 +566,7 @@ cross_view_scan:
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 .Lscan_sanctioned_only:
     ; Ring 3: the sanctioned API is all there is. Ask it (the answer is the list as the
@@ -613,6 +607,7 @@ content_area:        .space CONTENT_AREA_SIZE
 .if CONTENT_FRAMES
 content_area_end:               ; (a page boundary: the frames end here)
 .endif
+current_template:    .quad 0    ; the template type interpret runs (after the rest: see below)
 ; The fixed build's checks keep their data after everything else, so that the
 ; original build's layout -- every address in its crash dumps -- stays as it was.
 current_file_end:    .quad 0    ; CONTENT_CHECK: the first byte after the file being interpreted

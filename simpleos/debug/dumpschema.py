@@ -58,6 +58,14 @@ class HexString:
         return "a string of hex digits"
 
 
+class Base64:
+    """A string of base64 characters (a zlib-compressed memory chunk)."""
+
+    @staticmethod
+    def describe() -> str:
+        return "a base64 string"
+
+
 class Text:
     """A string."""
 
@@ -73,6 +81,7 @@ U32 = Number(0, (1 << 32) - 1)
 COUNT = Number(0, (1 << 63) - 1)
 NOTHING = None                                   # JSON null
 MAYBE_U64 = OneOf((U64, NOTHING))
+_BASE64 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 DUMP_SCHEMA = Record(
     required={
@@ -99,6 +108,9 @@ DUMP_SCHEMA = Record(
             "instance": OneOf((U64, NOTHING)), "criterion": OneOf((U64, NOTHING)),
             "inputs_address": MAYBE_U64}))),
         "log_tail": Items(Text),
+        "memory": Items(Record(required={"address": U64, "size": Number(1, 1 << 20), "zlib": Base64},
+                               optional={})),
+        "regions": Items(Record(required={"start": U64, "end": Number(0, 1 << 64), "rights": Text}, optional={})),
     },
 )
 
@@ -125,6 +137,10 @@ def _problem(value, shape, where: str) -> str | None:
     if shape is HexString:
         if not isinstance(value, str) or len(value) % 2 or any(c not in "0123456789abcdefABCDEF" for c in value):
             return f"{where}: a string of hex digits, not {_kind(value)}"
+        return None
+    if shape is Base64:
+        if not isinstance(value, str) or len(value) % 4 or any(c not in _BASE64 for c in value):
+            return f"{where}: a base64 string, not {_kind(value)}"
         return None
     if isinstance(shape, Items):
         if not isinstance(value, list):
@@ -162,6 +178,10 @@ def _describe(shape) -> str:
         return "null"
     if isinstance(shape, (Record, Mapping)):
         return "an object"
+    if shape is Base64:
+        if not isinstance(value, str) or len(value) % 4 or any(c not in _BASE64 for c in value):
+            return f"{where}: a base64 string, not {_kind(value)}"
+        return None
     if isinstance(shape, Items):
         return "a list"
     return shape.describe()

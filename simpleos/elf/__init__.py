@@ -7,8 +7,8 @@ where a program may live or maps memory: that policy is the kernel's
 (simpleos/kernel/elfload.py).
 """
 from .format import ElfError, ElfFile, ProgramHeader, Section, is_elf, parse_elf
-from .lines import LineRow, LineTable
+from .lines import LineRow, LineTable, read_line_table
 from .symbols import ElfSymbol, read_symbols
 
 __all__ = ["ElfError", "ElfFile", "ElfSymbol", "LineRow", "LineTable", "ProgramHeader", "Section", "is_elf",
-           "parse_elf", "read_symbols"]
+           "parse_elf", "read_line_table", "read_symbols"]

@@ -5,79 +5,35 @@ line -- how a debugger shows `hello.c:7` and sets `break hello.c:7`. It is
 read with pyelftools (DWARF 2-5) when asked for, not when a program is
 loaded, so `run` never pays for it. A file without -g, or a line table
 pyelftools cannot read, gives an empty table with `problem` saying why:
-missing debug information is never an error. Reading only.
+missing debug information is never an error. The table is a
+sourcelines.LineTable, as an assembled program's is. Reading only.
 """
 from __future__ import annotations
 
-import bisect
 import io
 import os
-from dataclasses import dataclass, field
 
+from ..sourcelines import LineRow, LineTable
 from .format import ElfFile
 
 MAX_LINE_TABLE_BYTES = 8 << 20       # .debug_line larger than this is not read
 
 
-@dataclass(frozen=True)
-class LineRow:
-    """One row of the line table: code from `address` on comes from `path`:`line`."""
-    address: int
-    path: str               # the source file, absolute when the compiler recorded its directory
-    line: int
-    column: int
-    is_statement: bool      # a good place for a breakpoint (the start of a statement)
-    end_sequence: bool      # the first address after a run of code (no source line there)
-
-    @property
-    def file(self) -> str:
-        """The source file's name, without its directory: 'hello.c'."""
-        return os.path.basename(self.path)
-
-
-@dataclass
-class LineTable:
-    """Every row of a program's line table, ordered by address."""
-    rows: list[LineRow] = field(default_factory=list)
-    problem: str | None = None          # why the table is empty, if it is
-
-    def __post_init__(self) -> None:
-        self.rows.sort(key=lambda row: (row.address, not row.end_sequence))
-        self._addresses = [row.address for row in self.rows]
-
-    def line_at(self, address: int) -> LineRow | None:
-        """The row whose code holds `address` (None between sequences or outside the code)."""
-        index = bisect.bisect_right(self._addresses, address) - 1
-        if index < 0 or self.rows[index].end_sequence:
-            return None
-        return self.rows[index]
-
-    def addresses_of(self, file: str, line: int) -> list[int]:
-        """The statement addresses of `file`:`line` ('hello.c' or a full path), lowest first."""
-        found = {row.address for row in self.rows
-                 if row.line == line and row.is_statement and not row.end_sequence and file in (row.file, row.path)}
-        return sorted(found)
-
-    def files(self) -> list[str]:
-        """The source files that contributed code, in the order first seen."""
-        return list(dict.fromkeys(row.path for row in self.rows if not row.end_sequence))
-
-    @classmethod
-    def from_elf(cls, elf: ElfFile) -> "LineTable":
-        """The line table of `elf` (empty, with `problem` set, if it has none or it cannot be read)."""
-        section = elf.section(".debug_line")
-        if section is None:
-            return cls(problem="no line table (.debug_line): compile with -g")
-        if section.size > MAX_LINE_TABLE_BYTES:
-            return cls(problem=f"line table too large ({section.size} bytes)")
-        try:
-            from elftools.elf.elffile import ELFFile
-        except ImportError:
-            return cls(problem="pyelftools is not installed (pip install pyelftools)")
-        try:
-            return cls(_read_rows(ELFFile(io.BytesIO(elf.data))))
-        except Exception as error:  # pyelftools raises many kinds on hostile DWARF
-            return cls(problem=f"line table unreadable: {type(error).__name__}: {error}")
+def read_line_table(elf: ElfFile) -> LineTable:
+    """The line table of `elf` (empty, with `problem` set, if it has none or it cannot be read)."""
+    section = elf.section(".debug_line")
+    if section is None:
+        return LineTable(problem="no line table (.debug_line): compile with -g")
+    if section.size > MAX_LINE_TABLE_BYTES:
+        return LineTable(problem=f"line table too large ({section.size} bytes)")
+    try:
+        from elftools.elf.elffile import ELFFile
+    except ImportError:
+        return LineTable(problem="pyelftools is not installed (pip install pyelftools)")
+    try:
+        return LineTable(_read_rows(ELFFile(io.BytesIO(elf.data))))
+    except Exception as error:  # pyelftools raises many kinds on hostile DWARF
+        return LineTable(problem=f"line table unreadable: {type(error).__name__}: {error}")
 
 
 def _read_rows(elffile) -> list[LineRow]:

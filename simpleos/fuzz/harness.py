@@ -307,7 +307,7 @@ class SensorHarness:
         return address is not None and self.content_end <= address < hole + PAGE_SIZE
 
     def locate(self, address: int) -> tuple[str, int]:
-        """(module, offset) as in 'sensor.sys+0x2b3'."""
+        """(module, offset) as in 'sensor.sys+0x2d2'."""
         for module in self.modules():
             if module["base"] <= address < module["base"] + module["size"]:
                 return module["name"], address - module["base"]

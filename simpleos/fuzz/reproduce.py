@@ -20,7 +20,7 @@ class Reproduction:
     """How the real boot went."""
     outcome: str                     # "bugcheck" or "up"
     stop: str | None                 # e.g. PAGE_FAULT_IN_NONPAGED_AREA
-    where: str | None                # e.g. sensor.sys+0x2b3
+    where: str | None                # e.g. sensor.sys+0x2d2
     rip: int | None
     address: int | None
     module: str | None

@@ -107,4 +107,4 @@ def bind_imports(image: Image, kapi: Image, exports: dict[str, int] | None = Non
             raise BadInput(f"{image.name} imports {name!r}, which the kernel does not export")
         offset = address - image.base
         code[offset:offset + 8] = value.to_bytes(8, "little")
-    return Image(image.name, image.base, bytes(code), image.data_offset, dict(image.symbols))
+    return replace(image, code=bytes(code), symbols=dict(image.symbols))   # text_end, line table kept

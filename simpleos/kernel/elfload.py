@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..assembler import Image, nearest_symbol
-from ..elf import ElfError, ElfFile, ElfSymbol, LineRow, LineTable, ProgramHeader, parse_elf, read_symbols
+from ..elf import (ElfError, ElfFile, ElfSymbol, LineRow, LineTable, ProgramHeader, parse_elf, read_line_table,
+                  read_symbols)
 from ..elf.format import (ET_CORE, ET_DYN, ET_EXEC, ET_REL, PF_W, PF_X, PROGRAM_HEADER_SIZE, PT_DYNAMIC, PT_INTERP,
                           PT_LOAD, PT_PHDR)
 from ..elf.symbols import symbol_addresses
@@ -91,7 +92,7 @@ class ElfImage(Image):
     @cached_property
     def line_table(self) -> LineTable:
         """The DWARF line table (empty, with `.problem`, for a program built without -g)."""
-        return LineTable.from_elf(self.elf) if self.elf is not None else LineTable(problem="not an ELF file")
+        return read_line_table(self.elf) if self.elf is not None else LineTable(problem="not an ELF file")
 
     def source_line(self, address: int) -> LineRow | None:
         """The source file and line of the code at `address`, if the line table knows it."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .. import __version__
-from ..assembler import Image, assemble
+from ..assembler import Image, assemble, read_source
 from ..errors import BadInput
 from ..machine.cpu import SliceEnd
 from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
@@ -127,11 +127,12 @@ class Kernel:
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
                  f"user {USER_CODE_SELECTOR:#04x}/{USER_DATA_SELECTOR:#04x}")
         self.log(f"memory: {mib} MiB RAM, direct map at 0xffff800000000000 (supervisor, NX)")
-        entry = self.load_kernel_module("entry.asm", (kernel_asm_dir() / "entry.asm").read_text(), "kernel")
+        entry_source, entry_origins = read_source(kernel_asm_dir() / "entry.asm")   # origins: for line tables
+        entry = self.load_kernel_module("entry.asm", entry_source, "kernel", origins=entry_origins)
         self.user_entry = entry.symbols["user_entry"]
-        kapi_source = (kernel_asm_dir() / "kapi.asm").read_text()
-        self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES)
-        self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES)
+        kapi_source, kapi_origins = read_source(kernel_asm_dir() / "kapi.asm")
+        self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES, kapi_origins)
+        self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES, kapi_origins)
         self.log(self.model.describe())
 
     def load_boot_drivers(self) -> None:
@@ -155,11 +156,12 @@ class Kernel:
 
     # --- the kernel half -----------------------------------------------------------------
 
-    def load_kernel_module(self, name: str, source: str, module_name: str, defines=None) -> Image:
-        """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only."""
+    def load_kernel_module(self, name: str, source: str, module_name: str, defines=None, origins=None) -> Image:
+        """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only.
+        `origins` (read_source's, or None) name each source line for the line table."""
         first_try = assemble(source, 0, name, defines)
         base = self.kernel_space.reserve(len(first_try.code))
-        image = assemble(source, base, name, defines)
+        image = assemble(source, base, name, defines, origins)
         self.install_kernel_image(module_name, image)
         return image
 

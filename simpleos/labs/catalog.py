@@ -58,13 +58,18 @@ LABS: tuple[Lab, ...] = (
     Lab(6, "models", "Write an isolation model",
         "two more rows of `compare`, each from one new file in simpleos/isolation/",
         40, 30, 30, "3-4 h", "Labs 3 and 5; docs/models.md"),
-    Lab(7, "rollout", "Staged rollout (a thought experiment with numbers)",
-        "what a canary ring would have bought on 19 July 2024: crash probability against crash cost",
-        20, 30, 50, "2-3 h", "Labs 5-6; a little probability"),
+    Lab(7, "rollout", "Design a rollout policy",
+        "a policy for `simpleos fleet` that stops bad content early, even on one rare role, and never "
+        "halts good content: crash probability against crash cost",
+        40, 30, 30, "3-4 h", "Labs 5-6; Python; a little probability; docs/fleet.md"),
     Lab(8, "killer", "Find the killer rule",
         "your own set of channel files crashes your sensor: find the culprit with debug and analyze, "
         "then write the validator rule that stops it",
         50, 20, 30, "3-5 h", "Labs 3-4; docs/debugger.md", per_student=True),
+    Lab(9, "fuzz", "Fuzz your own validator",
+        "the fuzzer hunts for content that crashes the sensor and passes your validator: close every hole "
+        "it finds and still accept the good content",
+        40, 30, 30, "2-3 h", "Labs 4 and 8; docs/fuzzing.md"),
     Lab(10, "visibility", "What only ring 0 can see",
         "the same rootkit under two models: why one sensor finds the hidden beacon and the other cannot; "
         "then the cross-check that catches a second hiding technique",

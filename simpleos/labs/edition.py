@@ -13,8 +13,9 @@ keys, rubrics, the variant secret), tests/labs/ (the lab system's own tests,
 which use instructor/), docs/teaching.md (the instructor's guide: it says
 where the answers are and what the hidden tests try), simpleos/labs/killer.py
 (Lab 8's variant generator: it says what the killer rule looks like),
-tests/isolation/test_adding_a_model.py (it holds Lab 6's model file), and
-every labs/labK/ but the workspace's own lab.
+tests/isolation/test_adding_a_model.py (it holds Lab 6's model file),
+examples/fleet/role_aware_rings.py (a rollout policy with an alarm per role:
+Lab 7's idea, worked out), and every labs/labK/ but the workspace's own lab.
 This module must NOT know what any answer says, and must NOT copy anything
 git does not track.
 """
@@ -30,8 +31,9 @@ MARKER = re.compile(r"lab-answer (\d+): (begin|end)\b")
 INSTRUCTOR_CODE = ("simpleos/labs/killer.py",)   # not in student trees; in the autograder
 # tests/isolation/test_adding_a_model.py writes Lab 6's file (the sandboxed model) into a copy
 # of the package: the project's proof that one file makes a model, and Lab 6's answer.
-PROJECT_ONLY = ("instructor/", "tests/labs/", "docs/teaching.md", "tests/isolation/test_adding_a_model.py") \
-    + INSTRUCTOR_CODE
+# examples/fleet/role_aware_rings.py watches each role of a ring on its own: the idea Lab 7 asks for.
+PROJECT_ONLY = ("instructor/", "tests/labs/", "docs/teaching.md", "tests/isolation/test_adding_a_model.py",
+                "examples/fleet/role_aware_rings.py") + INSTRUCTOR_CODE
 HANDOUTS = "labs/"
 
 

@@ -39,6 +39,7 @@ class Snapshot:
         self.memory = space.memory
         self.space = space
         self.context = cpu.save_context()
+        self.page_fault_address = cpu.page_fault_address     # CR2 is the CPU's, not in the context
         self.pages: dict[int, tuple[int, int, bytes]] = {}   # virtual page -> (PTE address, frame, bytes)
         for virtual, size in regions:
             for page in range(virtual & ~(PAGE_SIZE - 1), virtual + size, PAGE_SIZE):
@@ -114,4 +115,5 @@ class Snapshot:
         self._host_written.clear()
         clear_old_exception(self.context)        # see exception_state.py
         self._uc.context_restore(self.context)
+        self.cpu.page_fault_address = self.page_fault_address
         return len(dirty)

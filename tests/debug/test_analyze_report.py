@@ -54,7 +54,7 @@ def test_the_report_names_the_stop_the_culprit_and_the_content(dump_path, capsys
     assert "sensor.sys!compare_string+0xa" in report
     assert "0fb6040f        movzx eax, byte ptr [rdi + rcx]" in report
     stack = report.split("STACK_TEXT:")[1].split("\n\n")[0]
-    for frame in ("compare_string", "match_instance+0x4d", "interpret+0x69", "sensor_event_loop+0x3d"):
+    for frame in ("compare_string", "match_instance+0x51", "interpret+0x79", "sensor_event_loop+0x3d"):
         assert frame in stack
     assert "channel file:  C-00000291-bad.sys" in report and "instance:      291003" in report
     assert "criterion:     20" in report

@@ -2,6 +2,7 @@
 lab's hard case -- a bug with p ~ 0.001 on one role that a small canary misses."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,27 @@ def test_a_student_python_policy_is_loaded_by_path_and_run(tmp_path):
     assert report["rollout_completed"]
 
 
+def test_a_policy_s_private_state_stays_out_of_the_report(tmp_path):
+    student = tmp_path / "stateful.py"
+    student.write_text(
+        "from dataclasses import dataclass, field\n"
+        "from simpleos.fleet import Policy, NEXT, DONE\n"
+        "@dataclass\n"
+        "class Stateful(Policy):\n"
+        "    name = 'stateful'\n"
+        "    bake_minutes: int = 5\n"
+        "    tags: frozenset = frozenset({'a'})\n"
+        "    _seen: dict = field(default_factory=dict)\n"
+        "    def stages(self, machines):\n"
+        "        return [machines]\n"
+        "    def decide(self, view):\n"
+        "        self._seen[(view.minute, 'x')] = view.released\n"
+        "        return NEXT if view.released == 0 else DONE\n")
+    report = simulate(str(CHANNELS / "C-00000291-good.sys"), policy=str(student), workers=1, machines=100)
+    assert report["policy_parameters"] == {"bake_minutes": 5, "tags": "frozenset({'a'})"}
+    json.dumps(report)
+
+
 @pytest.mark.parametrize("body, message", [
     ("raise RuntimeError('boom')\n", "RuntimeError: boom"),
     ("x = 1\n", "define exactly one subclass"),
@@ -125,6 +147,7 @@ def test_the_hidden_p_0001_kiosk_bug_slips_past_a_small_canary_and_the_1_percent
     assert rings["halted_after_minutes"] is None
 
 
+# lab-answer 7: begin (examples/fleet/role_aware_rings.py is Lab 7's idea: not in student trees)
 def test_a_role_aware_student_policy_catches_it_in_the_first_ring_without_false_alarms():
     policy = str(EXAMPLES / "role_aware_rings.py")
     caught = simulate(KIOSK_BAD, policy=policy, fleet=RARE_KIOSKS, workers=1)
@@ -132,6 +155,7 @@ def test_a_role_aware_student_policy_catches_it_in_the_first_ring_without_false_
     assert caught["halted_after_minutes"] is not None and caught["crashed"] <= 85
     clean = simulate(str(CHANNELS / "C-00000291-good.sys"), policy=policy, fleet=RARE_KIOSKS, workers=1)
     assert clean["rollout_completed"] and clean["halted_after_minutes"] is None
+# lab-answer 7: end
 
 
 def test_a_scenario_file_sets_the_fleet_and_the_channel():

@@ -48,7 +48,7 @@ def test_cf291_is_a_page_fault_raised_by_the_emulated_mmu_at_the_boots_address(o
     assert isinstance(trap, Trap) and trap.vector == PAGE_FAULT and trap.cpl == 0
     assert trap.address == SPOOLSS_HANDLE                         # inputs[20] is the event handle
     assert trap.error_code == 0                                   # kernel read, page not present
-    assert original.locate(trap.rip) == ("sensor.sys", 0x2b3)     # compare_string+0xa
+    assert original.locate(trap.rip) == ("sensor.sys", 0x2d2)     # compare_string+0xa
     assert outcome.criterion == 20                                # [current_criterion]: index 20
     assert outcome.registers["r9"] == SPOOLSS_HANDLE              # the value match_instance read
 

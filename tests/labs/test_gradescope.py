@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from cliutil import run_cli
 from simpleos.labs.edition import MARKER
 
@@ -30,6 +32,21 @@ def test_the_zip_holds_the_scripts_the_grader_and_the_hidden_tests(tmp_path, cap
     assert not any("/instructor/" in n or n.startswith("simpleos/labs/") or "solution" in n for n in names)
     assert not [n for n in names if MARKER.search(texts[n].decode("utf-8", "replace"))]
     assert b"grade 1 --json" in texts["run_autograder"]
+
+
+@pytest.mark.parametrize("lab", [7, 9])
+def test_the_simulator_and_fuzzer_labs_export_their_hidden_tests_and_no_answers(tmp_path, capsys, lab):
+    out = tmp_path / f"autograder-lab{lab}.zip"
+    code, stdout, err = run_cli(capsys, "lab", "gradescope", str(lab), str(out))
+    assert (code, err) == (0, "") and stdout.endswith(", 1 hidden test files\n")
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        texts = {name: archive.read(name) for name in names}
+    assert f"hidden/test_lab{lab}_hidden.py" in names and f"simpleos/simpleos/labs/suites/lab{lab}.py" in names
+    assert f"grade {lab} --json".encode() in texts["run_autograder"]
+    assert "simpleos/channel_files/C-00000291-kiosk-bad.sys" in names                 # the hidden fleets' content
+    assert not any(n.startswith("simpleos/examples/") or "role_aware" in n for n in names)
+    assert not [n for n in names if MARKER.search(texts[n].decode("utf-8", "replace"))]
 
 
 def test_run_autograder_grades_a_submission_as_gradescope_would(tmp_path, capsys, secret_env):

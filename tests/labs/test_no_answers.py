@@ -53,6 +53,7 @@ def test_a_student_tree_holds_no_instructor_material(trees, lab):
     relative = {str(p.relative_to(tree)) for p in files}
     assert not any(r.startswith(("instructor/", "tests/labs/")) for r in relative)
     assert "docs/teaching.md" not in relative and "simpleos/labs/killer.py" not in relative
+    assert "examples/fleet/role_aware_rings.py" not in relative          # Lab 7's idea, worked out
     assert {r.split("/")[1] for r in relative if r.startswith("labs/")} == {f"lab{lab}"}
     instructor_files = {p.read_bytes() for p in INSTRUCTOR.rglob("*") if p.is_file()}
     blocks, solutions = answer_blocks(), solution_texts()

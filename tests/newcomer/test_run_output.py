@@ -48,7 +48,7 @@ def test_the_kernels_lines_about_the_program_are_shown(tmp_path, capsys):
 def test_a_boot_that_does_not_come_up_says_the_program_did_not_start(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "run", HELLO, "--machine", str(tmp_path / "m"), "--fresh", "--channel", BAD)
     assert code == 3
-    assert out == ("hello did not start: the boot ended in a bugcheck, PAGE_FAULT_IN_NONPAGED_AREA in sensor.sys+0x2b3 "
+    assert out == ("hello did not start: the boot ended in a bugcheck, PAGE_FAULT_IN_NONPAGED_AREA in sensor.sys+0x2d2 "
                    "(--verbose shows the boot log); kernel bugcheck\n")
 
 

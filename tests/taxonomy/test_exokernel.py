@@ -6,8 +6,10 @@ inputs[20] is a real #PF at ring 3 -- one instruction before the other models fa
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import process_named, run_until
-from paths import BAD
+from paths import BAD, REPO
 
 from simpleos.kernel.bindings import INPUTS_BINDING_END, INPUTS_WINDOW, BindingTable, bound_inputs_address
 from simpleos.machine.layout import PAGE_SIZE
@@ -17,9 +19,10 @@ BROKEN = ("exokernel: pid 1 sensor: read of 8 bytes at 0x7fe000002000 outside th
           "(0x7fe000000000-0x7fe000002000)")
 ABORT = ("exokernel: abort protocol: revoked 2 bindings (`content`, `inputs[0..20)`) into the repossession vector "
          "(2 entries); detaching the extension")
-KILL = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x400270 <match_instance+0x38> addr 0x7fe000002000 err 0x4 "
-        "[user read, page not present] -- killed")
+KILL = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002e5 <match_instance+0x3c> (sensor.asm:379) "
+        "addr 0x7fe000002000 err 0x4 [user read, page not present] -- killed")
 BLOCKED = "beacon: could not open its C2 pipe (blocked)"
+SENSOR_SOURCE = (REPO / "drivers" / "sensor" / "sensor.asm").read_text().splitlines()
 
 
 def log_of(session) -> list[str]:
@@ -47,7 +50,9 @@ def test_the_fault_is_the_mmus_at_the_read_of_inputs_20(tmp_path, boot_machine):
     assert first.trap.vector == PAGE_FAULT and first.trap.cpl == 3
     assert first.trap.address == INPUTS_BINDING_END == bound_inputs_address(20) + 20 * 8
     assert first.trap.error_code == 0x4                                        # user read, not present
-    assert first.image.symbol_at(first.trap.rip) == ("match_instance", 0x38)  # mov r9, [r14 + rcx*8]
+    assert first.image.symbol_at(first.trap.rip)[0] == "match_instance"
+    row = first.image.source_line(first.trap.rip)                              # the read of inputs[i]
+    assert Path(row.path).name == "sensor.asm" and "mov r9, [r14 + rcx*8]" in SENSOR_SOURCE[row.line - 1]
 
 
 def test_the_bindings_are_revoked_and_recorded_in_the_repossession_vector(tmp_path, boot_machine):

@@ -14,6 +14,7 @@ A policy is a small class; a lab's grader can load a student's from a file
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 
 WAIT, NEXT, HALT, DONE = "wait", "next", "halt", "done"
@@ -82,9 +83,10 @@ class Policy:
         raise NotImplementedError
 
     def parameters(self) -> dict:
-        """The policy's settings, for the report (dataclass fields by default)."""
+        """The policy's settings, for the report: its dataclass fields, without the private ones
+        (`_name`: state the policy keeps, not a parameter -- as the loader sees it)."""
         try:
-            return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+            return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
         except TypeError:          # not a dataclass
             return {}
 
@@ -107,5 +109,10 @@ def sizes_from_fractions(machines: int, fractions) -> list[int]:
 
 
 def _plain(value):
-    """Tuples as lists, for JSON."""
-    return list(value) if isinstance(value, tuple) else value
+    """A parameter as JSON data: tuples as lists; anything JSON cannot hold (a set, an object) as its repr."""
+    value = list(value) if isinstance(value, tuple) else value
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value

@@ -32,7 +32,7 @@ def original_crashes(ctx):
     doc = ctx.boot_json("--channel", BAD, "--max-boots", "1")
     expect_fields(doc, "original build with CF291", verdict="bootloop")
     bugcheck = doc["boots"][0]["bugcheck"] or {}
-    expect_fields(bugcheck, "its bugcheck", code=0x50, module="sensor.sys", offset=0x2b3)
+    expect_fields(bugcheck, "its bugcheck", code=0x50, module="sensor.sys", offset=0x2d2)
 
 
 @tests.test(15, "the fixed build survives Channel File 291", part="bounds check", parent=builds)

@@ -24,8 +24,8 @@ SHIPPED_ROWS = {
 }
 SANDBOXED_ROW = ["yes", "0", "1", "0", "10,001.157", "by hand", "9", "0"]
 KNOWN = set(SHIPPED_ROWS) | {"sandboxed", "exokernel", "nanokernel"}   # the shipped models, and the handout's
-KILL_LINE = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002b3 <compare_string+0xa> addr 0xffff840500000374 "
-             "err 0x4 [user read, page not present] -- killed")
+KILL_LINE = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002d2 <compare_string+0xa> (sensor.asm:437) "
+             "addr 0xffff840500000374 err 0x4 [user read, page not present] -- killed")
 
 
 def model_choices(ctx) -> list[str]:

@@ -8,9 +8,44 @@ info plist        the kernel's process tables in guest memory (kernel/proclist.p
                   see), the run queue and the address-space roots (what the scheduler runs),
                   and the kernel's own records -- a process in the last three but not the
                   first is hidden
-Reading only: it formats what the kernel keeps, and changes nothing.
+On a crash dump both say that the dump keeps no process records (it holds the crashed
+thread only). Reading only: it formats what the kernel keeps, and changes nothing.
 """
 from __future__ import annotations
+
+HELP = ["  info caps [PID]            what a process may touch: capabilities, bindings (default: the sensor)",
+        "  info plist                 the process list in guest memory, against what the scheduler runs"]
+
+
+def register(debugger) -> None:
+    """Add `info caps` (also `info capabilities`, `info bindings`) and `info plist`."""
+    debugger.add_info_topic(("caps", "capabilities", "bindings"), lambda words: info_caps(debugger, words))
+    debugger.add_info_topic(("plist",), lambda words: info_plist(debugger))
+
+
+def _live_kernel(debugger, topic: str):
+    """The kernel of a live session; a one-line refusal on a crash dump."""
+    from ..commands import CommandError
+    kernel = getattr(debugger.target, "kernel", None)
+    if kernel is None:
+        raise CommandError(f"info {topic} reads a running kernel: a crash dump keeps no process records")
+    return kernel
+
+
+def info_caps(debugger, words: list[str]) -> None:
+    """info caps [PID]: the explicit authority of a process."""
+    from ..commands import CommandError
+    kernel = _live_kernel(debugger, "caps")
+    pid = debugger._number(words[0]) if words else None
+    try:
+        debugger.out.lines(caps_lines(kernel, pid))
+    except NoSuchProcess:
+        raise CommandError(f"no process {pid}") from None
+
+
+def info_plist(debugger) -> None:
+    """info plist: the four views of the processes."""
+    debugger.out.lines(plist_lines(_live_kernel(debugger, "plist")))
 
 
 class NoSuchProcess(LookupError):
