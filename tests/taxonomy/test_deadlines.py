@@ -3,7 +3,7 @@ killed (deadline-miss mode kill, the default) or the operation is denied and it 
 from __future__ import annotations
 
 from cliutil import run_cli
-from conftest import run_until
+from stepping import run_until
 
 from simpleos.machine.clock import CYCLES_PER_SECOND
 

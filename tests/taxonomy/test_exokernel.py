@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import process_named, run_until
+from stepping import process_named, run_until
 from paths import BAD, REPO
 
 from simpleos.kernel.bindings import INPUTS_BINDING_END, INPUTS_WINDOW, BindingTable, bound_inputs_address

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from cliutil import run_cli
-from conftest import run_until
+from stepping import run_until
 from paths import BAD
 
 from simpleos.kernel import errno

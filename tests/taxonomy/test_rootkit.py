@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from conftest import process_named, run_until
+from stepping import process_named, run_until
 
 from simpleos.isolation import model_names, registry
 from simpleos.kernel.drivers import assemble_driver, read_manifest
