@@ -111,7 +111,7 @@ def render(outcomes: list[ModelOutcome], latency: bool = False, visibility: bool
         for name in o.quarantined:
             lines.append(f"{o.model}: quarantined {name} after repeated crashes; rolled back to last known good")
         if o.rejected and o.sensor_crashes and o.machine_up:
-            lines.append(f"{o.model}: refused only after it crashed the sensor {_times(o.sensor_crashes)}; "
+            lines.append(f"{o.model}: refused only after {_times(o.sensor_crashes, 'crash')} of the sensor; "
                          f"the file stays on the disk, so the next boot pays again")
         elif o.machine_up and o.sensor_restarts and not o.quarantined:
             lines.append(f"{o.model}: restarted the sensor {_times(o.sensor_restarts)} after {_times(o.sensor_crashes, 'crash')}; "
