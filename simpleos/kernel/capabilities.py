@@ -117,12 +117,12 @@ def sys_cap_invoke(k, p, a0, a1, a2, slot, method, *_):
 
 def capability_kapi():
     """The kapi stubs of a capability holder (kernel/kapi_cap.asm), assembled for KAPI_USER_BASE."""
-    from ..assembler import assemble
+    from ..assembler import assemble, read_source
     from ..resources import kernel_asm_dir
     from .loader import USER_DEFINES
     from .placement import KAPI_USER_BASE
-    source = (kernel_asm_dir() / "kapi_cap.asm").read_text()
-    return assemble(source, KAPI_USER_BASE, "kapi_cap.asm", {**USER_DEFINES, **ASSEMBLER_DEFINES})
+    source, origins = read_source(kernel_asm_dir() / "kapi_cap.asm")
+    return assemble(source, KAPI_USER_BASE, "kapi_cap.asm", {**USER_DEFINES, **ASSEMBLER_DEFINES}, origins)
 
 
 CAPABILITY_SYSCALLS = {SYS_CAP_INVOKE: ("cap_invoke", sys_cap_invoke)}

@@ -38,17 +38,4 @@ kapi_sleep:
     syscall
     ret
 
-kapi_report_hidden:
-    mov eax, SYS_SENSOR_REPORT_HIDDEN
-    syscall
-    ret
-
-kapi_process_list:
-    mov eax, SYS_PROCESS_LIST
-    syscall
-    ret
-
-kapi_ps_wait_created:
-    mov eax, SYS_PS_WAIT_CREATED
-    syscall
-    ret
+.include "kapi_process.asm"   ; report_hidden, process_list, ps_wait_created

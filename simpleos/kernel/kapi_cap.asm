@@ -42,21 +42,7 @@ kapi_sleep:                     ; wait on the timer (held only with --sensor-del
     syscall
     ret
 
-; The calls below are ambient authority -- the sanctioned process list, the kernel's
+; The process calls are ambient authority -- the sanctioned process list, the kernel's
 ; process-integrity reports, the ring-0 creation callback. No capability names them, so
-; they are plain system calls, and the kernel refuses every one of them (-EPERM).
-
-kapi_report_hidden:
-    mov eax, SYS_SENSOR_REPORT_HIDDEN
-    syscall
-    ret
-
-kapi_process_list:
-    mov eax, SYS_PROCESS_LIST
-    syscall
-    ret
-
-kapi_ps_wait_created:
-    mov eax, SYS_PS_WAIT_CREATED
-    syscall
-    ret
+; they stay plain system calls, and the kernel refuses every one of them (-EPERM).
+.include "kapi_process.asm"

@@ -100,6 +100,7 @@ class UserProcess(Placement):
         image = bind_imports(assemble_driver(manifest, build, USER_TEXT_BASE), kapi, {PROCESS_TABLES: 0})
         process = kernel.spawn(image, name)
         process.frames += map_fresh_pages(process.space, KAPI_USER_BASE, len(kapi.code), USER | TEXT, kapi.code)
+        process.kapi = kapi
         return process
 
     def kapi(self, kernel):
