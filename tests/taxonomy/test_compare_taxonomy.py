@@ -13,7 +13,7 @@ from paths import BAD, GOOD
 
 from simpleos.isolation import model_names, registry
 
-SIX = ["monolithic", "hybrid", "microkernel", "verified", "exokernel", "nanokernel"]
+SIX = ["monolithic", "hybrid", "microkernel", "verified", "exokernel", "nanokernel"]   # (a lab may add more)
 
 
 def table(text: str) -> tuple[str, list[str], dict[str, dict[str, str]]]:
@@ -40,15 +40,20 @@ def rootkit_table():
     return table(out.getvalue())
 
 
+def the_six(names) -> list[str]:
+    """The course's models among `names`, in their order (a Lab 6 tree has two models more)."""
+    return [name for name in names if name in SIX]
+
+
 def test_the_registry_has_the_six_models_of_the_course():
-    assert model_names() == SIX
+    assert the_six(model_names()) == SIX
     assert [registry()[name].sensor_ring for name in SIX] == [0, 3, 3, 0, 3, 3]
 
 
 def test_compare_has_six_rows_and_the_default_columns_are_unchanged(capsys):
     code, out, err = run_cli(capsys, "compare", BAD)
     _, columns, rows = table(out)
-    assert code == 0 and columns == HEADER and list(rows) == SIX
+    assert code == 0 and columns == HEADER and list(rows) == model_names() and the_six(rows) == SIX
     assert rows["exokernel"]["machine up"] == rows["nanokernel"]["machine up"] == "yes"
     assert rows["exokernel"]["crashes"] == "1" and rows["nanokernel"]["crashes"] == "4"
 
@@ -57,8 +62,8 @@ def test_the_done_when_table_shows_what_each_costs_and_what_each_can_see(rootkit
     title, columns, rows = rootkit_table
     assert title == ("content update C-00000291-bad.sys under every isolation model, rootkit.sys (unlink) hiding "
                      "the beacon (virtual time; monolithic gets 3 boots):")
-    assert columns == HEADER + ["cycles/event", "visibility"] and list(rows) == SIX
-    assert {model: row["visibility"] for model, row in rows.items()} == {
+    assert columns == HEADER + ["cycles/event", "visibility"] and list(rows) == model_names()
+    assert {model: rows[model]["visibility"] for model in the_six(rows)} == {
         "monolithic": "machine down", "hybrid": "blind", "microkernel": "blind", "verified": "found beacon",
         "exokernel": "blind", "nanokernel": "blind"}
     for model, row in rows.items():
@@ -82,6 +87,6 @@ def test_compare_rootkit_json_and_with_good_content_both_ring_0_models_see(capsy
     code, out, err = run_cli(capsys, "compare", GOOD, "--rootkit", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["rootkit"] == "unlink"
-    found = {row["model"]: row["hidden_found"] for row in doc["models"]}
+    found = {row["model"]: row["hidden_found"] for row in doc["models"] if row["model"] in SIX}
     assert found == {"monolithic": ["beacon"], "hybrid": [], "microkernel": [], "verified": ["beacon"],
                      "exokernel": [], "nanokernel": []}

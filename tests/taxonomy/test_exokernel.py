@@ -19,10 +19,12 @@ BROKEN = ("exokernel: pid 1 sensor: read of 8 bytes at 0x7fe000002000 outside th
           "(0x7fe000000000-0x7fe000002000)")
 ABORT = ("exokernel: abort protocol: revoked 2 bindings (`content`, `inputs[0..20)`) into the repossession vector "
          "(2 entries); detaching the extension")
-KILL = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002e5 <match_instance+0x3c> (sensor.asm:379) "
-        "addr 0x7fe000002000 err 0x4 [user read, page not present] -- killed")
 BLOCKED = "beacon: could not open its C2 pipe (blocked)"
 SENSOR_SOURCE = (REPO / "drivers" / "sensor" / "sensor.asm").read_text().splitlines()
+# The line of the read of inputs[i]: 379 here; a lab's tree (other answer blocks) may number it otherwise.
+READ_LINE = 1 + next(i for i, line in enumerate(SENSOR_SOURCE) if "mov r9, [r14 + rcx*8]" in line)
+KILL = (f"pid 1 sensor: trap 14 #PF (page fault) rip 0x4002e5 <match_instance+0x3c> (sensor.asm:{READ_LINE}) "
+        "addr 0x7fe000002000 err 0x4 [user read, page not present] -- killed")
 
 
 def log_of(session) -> list[str]:
