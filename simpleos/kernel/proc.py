@@ -50,6 +50,9 @@ class Process:
     instructions: int = 0                    # instructions retired, for accounting
     cpu_cycles: int = 0                      # virtual CPU time charged to it
     cycles_since_block: int = 0              # for the ring-0 watchdog
+    domain: Any = None                       # explicit authority (placement.py): its capability table or
+                                             # secure bindings; None: the ambient authority of a process
+    kapi: Any = None                         # a ring-3 driver: the kapi stubs mapped into it (placement.py)
     _fd_bits: int = 0                        # bit i set: descriptor FIRST_FILE_FD + i is open
 
     def __str__(self) -> str:
