@@ -8,7 +8,6 @@ nothing. The simulation itself is simpleos/fleet/.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..isolation import MODELS
 from .common import positive_int, _usage, print_json

@@ -179,9 +179,7 @@ def _describe(shape) -> str:
     if isinstance(shape, (Record, Mapping)):
         return "an object"
     if shape is Base64:
-        if not isinstance(value, str) or len(value) % 4 or any(c not in _BASE64 for c in value):
-            return f"{where}: a base64 string, not {_kind(value)}"
-        return None
+        return "a base64 string"
     if isinstance(shape, Items):
         return "a list"
     return shape.describe()

@@ -130,8 +130,8 @@ def why_template_valid(data: bytes, verdicts: Verdicts) -> str | None:
     ttype = template_type(cf.template_type)
     gap = [problem for problem in verdicts.abi_problems if problem not in verdicts.template_problems]
     if not gap:
-        return (f"VALIDATOR BUG: it passes template AND ABI validation, yet it crashes the sensor: "
-                f"neither validator models what the interpreter does here")
+        return ("VALIDATOR BUG: it passes template AND ABI validation, yet it crashes the sensor: "
+                "neither validator models what the interpreter does here")
     return (f"the template validator checks each rule against the {ttype.name} type definition "
             f"({ttype.fields_declared} fields declared), never against the {ttype.inputs_supplied} inputs the "
             f"sensor supplies; the ABI check does: {gap[0]}")

@@ -82,7 +82,7 @@ def plist_lines(kernel) -> list[str]:
              f"  active process list ({len(listed)}): " + _names(listed),
              f"  run queue ({len(queued)}): " + _names(queued),
              f"  address-space roots ({len(roots)}): " + ", ".join(f"{cr3:#x} pid {pid}" for cr3, pid in roots),
-             f"  kernel records (alive): " + _names([(p.pid, p.name) for p in kernel.processes.values() if p.alive])]
+             "  kernel records (alive): " + _names([(p.pid, p.name) for p in kernel.processes.values() if p.alive])]
     listed_pids = {pid for pid, _ in listed}
     hidden = sorted(({pid for pid, _ in queued} | {pid for _, pid in roots}) - listed_pids)
     lines.append("  not on the list: " + (", ".join(f"pid {pid} {kernel.processes[pid].name}" if pid in kernel.processes
