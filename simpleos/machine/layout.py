@@ -12,6 +12,7 @@ HUGE_PAGE_SIZE = 0x200000
 # Physical memory (guest RAM), mapped once into unicorn at physical address 0.
 PHYS_MEMORY_SIZE = 64 * 1024 * 1024
 GDT_PHYS = 0x1000                   # the GDT lives in this physical frame
+NO_ACCESS_PML4_PHYS = 0x2000        # an all-zero frame: as CR3, nothing at all is mapped
 FIRST_FREE_FRAME = 0x100000         # frames below 1 MiB are reserved
 
 # Kernel half.

@@ -6,6 +6,8 @@ hands out and takes back frames; it does not know who uses them.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from .layout import FIRST_FREE_FRAME, PAGE_SIZE, PHYS_MEMORY_SIZE
 
 _ZERO_PAGE = bytes(PAGE_SIZE)
@@ -24,6 +26,8 @@ class PhysicalMemory:
         uc.mem_map(0, size)
         self._next_frame = FIRST_FREE_FRAME
         self._free_frames: list[int] = []
+        # Told whenever translations of code are dropped (the CPU's block counter forgets too).
+        self.translation_listeners: list[Callable[[], None]] = []
 
     def read(self, phys: int, length: int) -> bytes:
         """Read `length` bytes at physical address `phys`."""
@@ -41,7 +45,14 @@ class PhysicalMemory:
         code that has run before leaves the old translation in use (docs/unicorn-notes.md)."""
         page_left = PAGE_SIZE - (phys & (PAGE_SIZE - 1))
         self._uc.mem_write(phys, bytes(code) + b"\xcc" * max(page_left - len(code), 0))
+        self.drop_translations()
+
+    def drop_translations(self) -> None:
+        """Forget every translation of code: unicorn's translated blocks, and whatever the
+        listeners keep about them (the instruction counter's block counts)."""
         self._uc.ctl_flush_tb()
+        for listener in self.translation_listeners:
+            listener()
 
     def read_u64(self, phys: int) -> int:
         """Read one little-endian 64-bit word."""

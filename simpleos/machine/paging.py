@@ -129,13 +129,16 @@ class AddressSpace:
         self.memory.write_u64(table + ((virtual >> 21) & 511) * 8, physical | flags | PRESENT | HUGE)
 
     def unmap_page(self, virtual: int) -> int | None:
-        """Remove one 4 KiB mapping; returns the physical frame it pointed to."""
+        """Remove one 4 KiB mapping; returns the physical frame it pointed to. Code once
+        translated from that page must not run again: translations are dropped."""
         table = self._table_for(virtual, 3, create=False)
         if table is None:
             return None
         slot = table + ((virtual >> 12) & 511) * 8
         entry = self.memory.read_u64(slot)
         self.memory.write_u64(slot, 0)
+        if entry & PRESENT and not entry & NO_EXECUTE:
+            self.memory.drop_translations()
         return entry & ADDRESS_MASK if entry & PRESENT else None
 
     def walk(self, virtual: int) -> PageWalk:
