@@ -364,7 +364,21 @@ class Kernel:
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)
             process.pending_result = None
-        self.slice = TimeSlice(process, SLICE_INSTRUCTIONS)
+        self.slice = TimeSlice(process, self._slice_length(process))
+
+    def _slice_length(self, process: Process) -> int:
+        """SLICE_INSTRUCTIONS, or fewer: the slice ends at the instruction that takes the
+        process over its limit (CPU time at ring 3, the watchdog at ring 0), where
+        _end_slice enforces it."""
+        if process.ring == 0:
+            left = RING0_WATCHDOG - process.cycles_since_block
+        else:
+            left = self.cpu_time_limit(process) - process.cpu_cycles
+        return max(1, min(SLICE_INSTRUCTIONS, left + 1))
+
+    def cpu_time_limit(self, process: Process) -> int:
+        """The CPU time (cycles) `process` may use: its own limit, else CPU_TIME_LIMIT."""
+        return process.cpu_limit if process.cpu_limit is not None else CPU_TIME_LIMIT
 
     def _deliver_trap(self, process: Process, trap) -> None:
         """The trap goes to on_fault (kill or bugcheck); the slice is over."""
@@ -386,7 +400,7 @@ class Kernel:
             raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
         if process.state == BLOCKED:
             process.cycles_since_block = 0
-        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+        if process.ring == 3 and process.cpu_cycles > self.cpu_time_limit(process):
             self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
 
     def charge(self, process: Process, cycles: int) -> None:
@@ -396,7 +410,7 @@ class Kernel:
             return
         self.clock.advance(cycles)
         process.cpu_cycles += cycles
-        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+        if process.ring == 3 and process.cpu_cycles > self.cpu_time_limit(process):
             self.cpu.request_stop()
 
     def virtual_time(self) -> int:

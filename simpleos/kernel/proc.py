@@ -50,6 +50,7 @@ class Process:
     instructions: int = 0                    # instructions retired, for accounting
     cpu_cycles: int = 0                      # virtual CPU time charged to it
     cycles_since_block: int = 0              # for the ring-0 watchdog
+    cpu_limit: int | None = None             # its RLIMIT_CPU in cycles (None: the kernel's default)
     _fd_bits: int = 0                        # bit i set: descriptor FIRST_FILE_FD + i is open
 
     def __str__(self) -> str:
