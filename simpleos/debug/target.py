@@ -19,7 +19,6 @@ next stepi/cont delivers a trap held by --break-on-fault), nor print.
 """
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Callable
 
@@ -30,6 +29,7 @@ from ..machine import decode
 from ..machine.layout import is_canonical
 from ..system import BootOptions
 from . import stops
+from .checkpoints import CheckpointStore
 from .guestmem import read_virtual, write_virtual
 from .poweron import power_on
 from .snapshot import snapshot_of_home
@@ -44,6 +44,20 @@ _CPU_NAME = {"eflags": "rflags"}
 
 # Target states.
 RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
+
+
+class _ConsoleEcho:
+    """The console's echo at one power-on: numbers its lines, so that the target shows each
+    line once however often replays print it (an object, not a closure over a counter, so
+    that a checkpoint copies the count with the console)."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self.lines = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines += 1
+        self.target._echo(self.lines - 1, line)
 
 
 class DebugError(Exception):
@@ -71,6 +85,8 @@ class DebugTarget(TimeTravel):
         self._interrupt = threading.Event()
         self._console_shown = 0                   # console lines already echoed (replays repeat them)
         self._edit_mark = 0                       # replays: edits up to here are made
+        self.checkpoints = CheckpointStore()      # for time travel (checkpoints.py)
+        self._replaying = False                   # a time-travel replay is running
         self._power_on()
         self.last_stop = self._event(stops.START, "powered on: nothing has run yet")
 
@@ -78,10 +94,9 @@ class DebugTarget(TimeTravel):
 
     def _power_on(self) -> None:
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
-        line_numbers = itertools.count()
         if getattr(self, "machine", None) is not None:
             self.machine.power_off()        # the machine of the previous power-on is gone
-        powered = power_on(self.snapshot, self.options, echo=lambda line: self._echo(next(line_numbers), line))
+        powered = power_on(self.snapshot, self.options, echo=_ConsoleEcho(self))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.on_power_on is not None:
             self.on_power_on(self.kernel)
@@ -163,6 +178,7 @@ class DebugTarget(TimeTravel):
                 process.context = self.cpu.derive_context(process.context, {cpu_name: edit.value})
         if record:
             self.edits.append(edit)
+            self.checkpoints.forget_after(edit.position)   # their future did not have this edit
 
     # --- symbols -------------------------------------------------------------------------
 
@@ -367,6 +383,8 @@ class DebugTarget(TimeTravel):
             return _BUGCHECKED
         if result == IDLE:
             self.idle = True
+        else:
+            self.checkpoints.consider(self, replaying=self._replaying)
         return result
 
     def _dead(self) -> bool:

@@ -112,9 +112,7 @@ class Kernel:
         self.log(f"SimpleOS {__version__} (x86-64 on unicorn), seed {self.seed}")
         self.kernel_space = KernelSpace(self.machine.memory)
         self.cpu.enable_long_mode(self.kernel_space.space)
-        self.cpu.on_syscall = self.on_syscall
-        self.cpu.time_stamp = self.virtual_time          # rdtsc reads the virtual clock
-        self.cpu.random_word = lambda: self.random.getrandbits(64)   # rdrand: the seeded generator
+        self.connect_cpu()
         self.ring0_context = self.cpu.save_context()
         mib = self.machine.memory.size >> 20
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
@@ -126,6 +124,16 @@ class Kernel:
         self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES)
         self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES)
         self.log(self.model.describe())
+
+    def connect_cpu(self) -> None:
+        """Make the CPU call this kernel: system calls, rdtsc (the virtual clock) and rdrand
+        (the seeded generator). Also after a debugger puts a copy of the kernel back."""
+        self.cpu.on_syscall = self.on_syscall
+        self.cpu.time_stamp = self.virtual_time
+        self.cpu.random_word = self._random_word
+
+    def _random_word(self) -> int:
+        return self.random.getrandbits(64)
 
     def load_boot_drivers(self) -> None:
         """Boot-start drivers: the sensor (skipped in safe mode: third-party drivers off)."""

@@ -192,6 +192,14 @@ class CPU(TrapHooks):
         self.write("cr3", cr3 if cr3 is not None else self.read("cr3"))
         self._stale_exception_state = False
 
+    def load_registers(self, saved: bytes) -> None:
+        """Load registers saved as bytes(save_context()) (machine/ramstate.py), in their CR3."""
+        context = self.uc.context_save()
+        if len(saved) != context.size:
+            raise ValueError(f"a saved context of {len(saved)} bytes does not fit this CPU ({context.size})")
+        ctypes.memmove(context.context.value, saved, len(saved))
+        self.restore_context(context)
+
     def descriptor_table(self) -> tuple[int, int]:
         """GDTR: (base, limit) of the GDT the CPU uses (for debuggers)."""
         _, base, limit, _ = self.uc.reg_read(X.UC_X86_REG_GDTR)

@@ -188,6 +188,12 @@ class InstructionCounter:
         if self._tail_range is not None:
             self._tail_range.move(*_NOWHERE)
             self._rflags_or(0, clear=_RF)
+            if self._counter.stop_reason == STOP_TAIL_DONE:
+                # The tail's block ran to its end and chained to the next block with RF still
+                # set: that block was translated under the RF key without the hook. Drop it, or
+                # a later tail there would reuse it and not count.
+                address, size = self.stopped_at
+                self._uc.ctl_remove_cache(address, address + size)
         elif self._tail_handle is not None:
             _uclib.uc_hook_del(self._uc._uch, ctypes.c_size_t(self._tail_handle))   # drops its translation
             self._tail_handle = None

@@ -1,0 +1,156 @@
+"""Checkpoints for time travel: the whole machine at points of a run, to go back to.
+
+A Checkpoint is the state of a debugged machine at one position, taken
+between two time slices: RAM, allocator and registers (machine/ramstate.py)
+plus the kernel's Python state as bytes (statecopy.py). Going back to
+position P (timetravel.py) puts back the nearest checkpoint at or before P
+and runs forward from there -- at most a few million instructions instead
+of everything since power-on. The machine is deterministic, so the state
+reached is exactly the one the first run had.
+
+The store takes a checkpoint at a slice boundary once EVERY instructions
+have passed since the one before (power-on is the one at position 0).
+While the debugger merely runs forward (cont, stepi) it also keeps their
+cost under OVERHEAD of the host time spent running, so that `continue`
+stays as fast as the machine -- which makes where those checkpoints fall
+depend on the host's speed, never what the machine does; while time travel
+replays, checkpoints come every EVERY instructions, where they pay off. Memory stays
+bounded: the NEWEST checkpoints by position, older ones thinned out to one
+per doubling of the distance (log-spaced), and never more than
+MEMORY_BUDGET bytes (pages that did not change are shared between
+checkpoints). What is kept needs no fork(), so it works the same on every
+platform; where a state cannot be copied, time travel replays from
+power-on, as it always can. This module never decides what the machine does.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from ..machine import ramstate
+from .statecopy import StateNotCopyable, freeze, thaw
+
+EVERY = 5_000_000                 # instructions between checkpoints
+NEWEST = 8                        # checkpoints kept at full density
+MEMORY_BUDGET = 200 << 20         # bytes all checkpoints may hold
+OVERHEAD = 0.02                   # at most this share of the time spent running forward
+FIRST_COST_GUESS = 0.003          # host seconds a checkpoint costs, until one was measured
+
+
+@dataclass(eq=False)
+class Checkpoint:
+    """The machine at `position`, between two time slices."""
+    position: int
+    state: bytes                  # (machine, kernel, fs) frozen by statecopy
+    machine: ramstate.MachineState
+    seconds: float                # what taking it cost (host time)
+
+
+class CheckpointStore:
+    """The checkpoints of one debugging session, ordered by position."""
+
+    def __init__(self) -> None:
+        self.checkpoints: list[Checkpoint] = []
+        self.kept: dict[int, object] = {}         # what the frozen states refer to (statecopy)
+        self.unavailable: str | None = None       # why the state cannot be copied, once seen
+        self.taken = 0                            # checkpoints taken (for the curious)
+        self.restored = 0                         # times one was put back
+        self._cost = FIRST_COST_GUESS             # host seconds of the last checkpoint
+        self._since = time.perf_counter()         # host time of the last checkpoint
+
+    # --- taking -------------------------------------------------------------------------
+
+    def consider(self, target, replaying: bool) -> None:
+        """Take a checkpoint of `target` if it is due (called after each run_once)."""
+        kernel = target.kernel
+        if kernel.slice is not None or kernel.pending_trap is not None or target.bugcheck is not None:
+            return
+        position = target.position
+        last = self._last_before(position + 1)
+        if position - (last.position if last is not None else 0) < EVERY:
+            return
+        if not replaying and time.perf_counter() - self._since < self._cost / OVERHEAD:
+            return
+        if self.unavailable is None:
+            self.take(target)
+
+    def take(self, target) -> Checkpoint | None:
+        """A checkpoint of `target` now (between slices); None if its state cannot be copied."""
+        started = time.perf_counter()
+        previous = self._last_before(target.position + 1)
+        try:
+            state = freeze((target.machine, target.kernel, target.fs), _shared(target), self.kept)
+        except StateNotCopyable as reason:
+            self.unavailable = str(reason)
+            return None
+        machine = ramstate.capture(target.cpu, previous.machine if previous is not None else None)
+        checkpoint = Checkpoint(target.position, state, machine, 0.0)
+        self.checkpoints = [c for c in self.checkpoints if c.position != checkpoint.position] + [checkpoint]
+        self.checkpoints.sort(key=lambda c: c.position)
+        self._thin()
+        self.taken += 1
+        self._since = time.perf_counter()
+        checkpoint.seconds = self._cost = self._since - started
+        return checkpoint
+
+    # --- using ----------------------------------------------------------------------------
+
+    def nearest(self, position: int) -> Checkpoint | None:
+        """The checkpoint at or before `position`, nearest to it."""
+        return self._last_before(position + 1)
+
+    def before(self, position: int) -> list[Checkpoint]:
+        """Checkpoints strictly before `position`, nearest first."""
+        return [c for c in reversed(self.checkpoints) if c.position < position]
+
+    def restore(self, target, checkpoint: Checkpoint) -> None:
+        """Put `checkpoint` back into `target`'s CPU; the target's machine, kernel and disk
+        become a fresh copy of the ones it holds (the checkpoint stays as it was)."""
+        machine, kernel, fs = thaw(checkpoint.state, _shared(target), self.kept)
+        ramstate.restore(target.cpu, checkpoint.machine)
+        kernel.connect_cpu()
+        target.machine, target.kernel, target.fs = machine, kernel, fs
+        self.restored += 1
+
+    def forget_after(self, position: int) -> None:
+        """Drop the checkpoints after `position` (an edit made there changed the future)."""
+        self.checkpoints = [c for c in self.checkpoints if c.position <= position]
+
+    @property
+    def bytes(self) -> int:
+        """Memory the checkpoints hold: their frozen states and the RAM pages, each page once."""
+        pages = {id(page): len(page) for c in self.checkpoints for page in c.machine.pages}
+        return sum(len(c.state) + len(c.machine.registers) for c in self.checkpoints) + sum(pages.values())
+
+    # --- keeping memory bounded -------------------------------------------------------
+
+    def _thin(self) -> None:
+        """Keep the NEWEST, then one per doubling of the distance from the newest, then
+        drop the oldest while over MEMORY_BUDGET."""
+        newest, older = self.checkpoints[-NEWEST:], self.checkpoints[:-NEWEST]
+        if older:
+            top = newest[0].position
+            buckets: dict[int, Checkpoint] = {}
+            for checkpoint in older:                  # ascending: the newest of a bucket wins
+                buckets[int(math.log2(max(1, (top - checkpoint.position) // EVERY)))] = checkpoint
+            older = sorted(buckets.values(), key=lambda c: c.position)
+        self.checkpoints = older + newest
+        total = self.bytes
+        while len(self.checkpoints) > 1 and total > MEMORY_BUDGET:
+            self.checkpoints.pop(0)
+            total = self.bytes
+
+    def _last_before(self, position: int) -> Checkpoint | None:
+        found = None
+        for checkpoint in self.checkpoints:
+            if checkpoint.position >= position:
+                break
+            found = checkpoint
+        return found
+
+
+def _shared(target) -> dict[str, object]:
+    """What a frozen state refers to by name: the objects that outlive a restore."""
+    return {"target": target, "cpu": target.cpu, "uc": target.cpu.uc, "memory": target.cpu.memory,
+            "snapshot": target.snapshot, "options": target.options}
