@@ -17,9 +17,8 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-
-from keystone import KS_ARCH_X86, KS_MODE_64, Ks, KsError
 
 from .errors import BadInput
 from .hostfiles import read_text_file
@@ -85,7 +84,20 @@ def _cache_dir() -> Path:
 
 
 _memory_cache: dict[str, Image] = {}
-_keystone = Ks(KS_ARCH_X86, KS_MODE_64)
+
+
+@lru_cache(maxsize=1)
+def _keystone():
+    """The keystone x86-64 assembler, loaded on first use: a boot whose images are all in the
+    cache never needs it (importing keystone and making its engine cost ~12 ms)."""
+    from keystone import KS_ARCH_X86, KS_MODE_64, Ks
+    return Ks(KS_ARCH_X86, KS_MODE_64)
+
+
+def _keystone_error():
+    """keystone's exception class (imported with keystone)."""
+    from keystone import KsError
+    return KsError
 
 
 def strip_comment(line: str) -> str:
@@ -155,8 +167,8 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
         raise AssemblyError(f"{name}: label defined twice: {duplicates[0]}")
     table = "\n".join(f".quad {label}" for label in labels)
     try:
-        encoding, _ = _keystone.asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
-    except KsError as error:
+        encoding, _ = _keystone().asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
+    except _keystone_error() as error:
         raise AssemblyError(_locate_error(source, base, name, defines, error, origins)) from None
     except Exception as error:  # keystone can fail in odd ways on odd input
         raise AssemblyError(f"{name}: cannot assemble: {error}") from None
@@ -172,7 +184,7 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     return Image(name, base, code, data_offset, symbols)
 
 
-def _locate_error(source: str, base: int, name: str, defines: dict[str, int], error: KsError,
+def _locate_error(source: str, base: int, name: str, defines: dict[str, int], error: Exception,
                   origins: list[str] | None) -> str:
     """Find the first source line that makes keystone fail (only on the error path)."""
     lines = source.splitlines()
@@ -184,8 +196,8 @@ def _locate_error(source: str, base: int, name: str, defines: dict[str, int], er
         stub = "\n".join(f"{label}:" for label in dict.fromkeys(missing))
         trial, _ = _prepare(prefix + "\n" + stub, defines)
         try:
-            _keystone.asm(trial, base)
-        except KsError as trial_error:
+            _keystone().asm(trial, base)
+        except _keystone_error() as trial_error:
             text = lines[number - 1].strip()
             where = origins[number - 1] if origins and number <= len(origins) else f"{name}:{number}"
             return f"{where}: {_reason(trial_error)}: {text}"
@@ -194,7 +206,7 @@ def _locate_error(source: str, base: int, name: str, defines: dict[str, int], er
     return f"{name}: {_reason(error)}"
 
 
-def _reason(error: KsError) -> str:
+def _reason(error: Exception) -> str:
     """Keystone's message without its enum name."""
     return re.sub(r"\s*\(KS_ERR_\w+\)", "", str(error)).strip().lower()
 

@@ -27,6 +27,7 @@ from .kernel.kernel import Kernel
 from .kernel.loader import assemble_user_program
 from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
+from .machine.clock import CYCLES_PER_SECOND
 from .machine.machine import Machine
 
 AUTO_REPAIR_AFTER = 2      # failed boots in a row before automatic repair starts
@@ -84,6 +85,7 @@ class Session:
     manual_steps: int = 0
     last_console: RecoveryConsole | None = None
     program: object = None                                # the process `simpleos run` started
+    program_cpu_limit: int | None = None                  # its CPU limit in cycles (None: the default)
     transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
@@ -129,13 +131,15 @@ def boot(directory=None, *, fresh: bool = False, seed: int = 0, echo=None, **opt
     return boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options))
 
 
-def boot_with(options: BootOptions, program: Image | None = None) -> Session:
+def boot_with(options: BootOptions, program: Image | None = None, program_cpu_limit: int | None = None) -> Session:
     """Boot up to options.max_boots times, until the machine is up or left in safe mode.
-    With `program`, start it as a ring-3 process once the machine is up (simpleos run)."""
+    With `program`, start it as a ring-3 process once the machine is up (simpleos run),
+    with a CPU limit of `program_cpu_limit` cycles if given."""
     model_named(options.model)  # unknown model: bad input before anything happens
     contents = read_channel_files(options.channels)  # bad --channel files: before the disk is touched
     home, fs = open_home(options.machine, options.fresh)
     session = Session(home, fs, options)
+    session.program_cpu_limit = program_cpu_limit
     try:
         deliver_channel_files(fs, contents)
         _boot_loop(session, program)
@@ -226,7 +230,11 @@ def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
     """`simpleos run`: start `image` as a ring-3 process on the machine that is up; run until idle."""
     name = Path(image.name).stem
     process = session.program = kernel.spawn(image, name)
-    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    limit = ""
+    if session.program_cpu_limit is not None:
+        process.cpu_limit = session.program_cpu_limit
+        limit = f", CPU limit {session.program_cpu_limit / CYCLES_PER_SECOND:g} s"
+    kernel.log(f"run: started {name} as pid {process.pid} (ring 3{limit})")
     kernel.run()
     if process.state != ZOMBIE:
         kernel.kill(process, message="still running when the machine went idle")
@@ -301,11 +309,15 @@ class RunResult:
 
 
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
-                echo: Callable[[str], None] | None = None, **options) -> tuple[Session, RunResult]:
-    """Boot once, start `path` as a ring-3 process, run until idle, report."""
+                echo: Callable[[str], None] | None = None, cpu_limit: float | None = None,
+                **options) -> tuple[Session, RunResult]:
+    """Boot once, start `path` as a ring-3 process, run until idle, report. `cpu_limit`:
+    the virtual CPU seconds it may use (default: the kernel's CPU_TIME_LIMIT)."""
     image = assemble_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
-    session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image)
+    limit = None if cpu_limit is None else round(cpu_limit * CYCLES_PER_SECOND)
+    session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image,
+                        program_cpu_limit=limit)
     name = Path(path).stem
     process = session.program
     kernel_state = "up" if session.boots[-1].outcome == "up" else "bugcheck"

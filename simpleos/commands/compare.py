@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import compare as comparison
 from ..errors import BadInput
 from .common import print_json
 
@@ -19,6 +18,7 @@ def register(subparsers) -> None:
 
 def main(args) -> int:
     """Print the table (or JSON); exit 0 -- the comparison itself succeeded."""
+    from .. import compare as comparison                # here, not at import: the CLI loads every command
     if not Path(args.file).is_file():
         raise BadInput(f"no such file: {args.file}")
     outcomes = comparison.compare(args.file, seed=args.seed)

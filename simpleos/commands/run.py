@@ -7,12 +7,16 @@ from .. import system
 from .common import add_boot_options, boot_options_from, echo_for, print_json
 
 EXIT_UP, EXIT_DOWN = 0, 3
+MAX_CPU_LIMIT_SECONDS = 60          # of virtual time; a host runs about one such second per second
 
 
 def register(subparsers) -> None:
     """Add the `run` command."""
     parser = subparsers.add_parser("run", help="boot, then run an assembly program at ring 3")
     parser.add_argument("program", metavar="PROG", help="an x86-64 assembly source (.asm)")
+    parser.add_argument("--cpu-limit", type=_seconds, metavar="SECONDS",
+                        help="virtual CPU time PROG may use before it is killed (default 0.05; "
+                             f"at most {MAX_CPU_LIMIT_SECONDS})")
     add_boot_options(parser)
     parser.set_defaults(func=main)
 
@@ -27,7 +31,7 @@ def main(args) -> int:
     options = boot_options_from(args, echo)
     options["max_boots"] = 1
     session, result = system.run_program(args.program, args.machine, fresh=args.fresh, seed=args.seed,
-                                         echo=echo, **options)
+                                         echo=echo, cpu_limit=args.cpu_limit, **options)
     try:
         if args.json:
             print_json(result.to_json())
@@ -39,3 +43,15 @@ def main(args) -> int:
         return EXIT_UP if result.kernel == "up" else EXIT_DOWN
     finally:
         session.close()
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a CPU limit in (virtual) seconds, more than 0 and at most the maximum."""
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= MAX_CPU_LIMIT_SECONDS:          # (also refuses nan and inf)
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_CPU_LIMIT_SECONDS} seconds")
+    return value

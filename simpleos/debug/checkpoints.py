@@ -86,13 +86,17 @@ class CheckpointStore:
             return None
         machine = ramstate.capture(target.cpu, previous.machine if previous is not None else None)
         checkpoint = Checkpoint(target.position, state, machine, 0.0)
-        self.checkpoints = [c for c in self.checkpoints if c.position != checkpoint.position] + [checkpoint]
-        self.checkpoints.sort(key=lambda c: c.position)
-        self._thin()
+        self.add(checkpoint)
         self.taken += 1
         self._since = time.perf_counter()
         checkpoint.seconds = self._cost = self._since - started
         return checkpoint
+
+    def add(self, checkpoint: Checkpoint) -> None:
+        """Keep `checkpoint` (replacing one at the same position), then thin out the old ones."""
+        self.checkpoints = [c for c in self.checkpoints if c.position != checkpoint.position] + [checkpoint]
+        self.checkpoints.sort(key=lambda c: c.position)
+        self._thin()
 
     # --- using ----------------------------------------------------------------------------
 

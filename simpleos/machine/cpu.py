@@ -277,12 +277,12 @@ class CPU(TrapHooks):
             if self._trap is None and self._emulation is None:
                 self._trap = self._trap_from_error(error)
         finally:
+            if self._context_before_trap is not None:   # undo what the trapping instruction did
+                self.uc.context_restore(self._context_before_trap)
+                self._context_before_trap = None
+                self.write("cr3", self.read("cr3"))    # and drop the TLB of the no-access space
             if tail is not None:
-                self.counter.end_tail()
-        if self._context_before_trap is not None:   # undo what the trapping instruction did
-            self.uc.context_restore(self._context_before_trap)
-            self._context_before_trap = None
-            self.write("cr3", self.read("cr3"))    # and drop the TLB of the no-access space
+                self.counter.end_tail()                # (after: the saved context has RFLAGS.RF set)
         if self._fault_rip is not None and tail is None:
             self._uncount_rest_of_block(*self._fault_rip)
 
