@@ -95,6 +95,7 @@ class Kernel:
         self._timer_sequence = 0
         self._next_pid = 1
         self._accounted = 0          # instructions of the current slice already on the clock
+        self._context_on_cpu = None  # the saved context the CPU still holds as it is (_end_slice)
         self._last_run: Process | None = None
 
     # --- power-on ------------------------------------------------------------------------
@@ -131,6 +132,7 @@ class Kernel:
         self.cpu.on_syscall = self.on_syscall
         self.cpu.time_stamp = self.virtual_time
         self.cpu.random_word = self._random_word
+        self._context_on_cpu = None
 
     def _random_word(self) -> int:
         return self.random.getrandbits(64)
@@ -368,7 +370,9 @@ class Kernel:
             self.clock.advance(costs.CONTEXT_SWITCH)
             self._last_run = process
         self.current = self.current_at_crash = process
-        self.cpu.restore_context(process.context, cr3=process.space.root)
+        if process.context is not self._context_on_cpu:     # else the CPU holds it already, unchanged
+            self.cpu.restore_context(process.context, cr3=process.space.root)
+        self._context_on_cpu = None
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)
             process.pending_result = None
@@ -402,7 +406,7 @@ class Kernel:
         self.current = None
         if process.state == ZOMBIE:
             return
-        process.context = self.cpu.save_context()
+        process.context = self._context_on_cpu = self.cpu.save_context()
         if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
             module, offset = self.locate(self.cpu.read("rip"))
             raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
@@ -425,14 +429,15 @@ class Kernel:
         """Cycles since power-on, up to the instruction running now (what rdtsc returns)."""
         return self.clock.cycles + self.cpu.retired - self._accounted
 
-    def _account(self, process: Process, retired_so_far: int) -> None:
-        """Put the instructions retired since the last accounting on the clock."""
+    def _account(self, process: Process, retired_so_far: int, cost: int = 0) -> None:
+        """Put the instructions retired since the last accounting on the clock, and `cost`
+        cycles more that the process spends (a system call's entry and exit)."""
         delta = retired_so_far - self._accounted
         self._accounted = retired_so_far
-        self.clock.advance(delta)
+        self.clock.advance(delta + cost)
         self.instructions_retired += delta
         process.instructions += delta
-        process.cpu_cycles += delta
+        process.cpu_cycles += delta + cost
         process.cycles_since_block += delta
 
     # --- system calls --------------------------------------------------------------------
@@ -441,14 +446,11 @@ class Kernel:
         """Every `syscall` instruction lands here (from the CPU's hook)."""
         process = self.current
         cpu = self.cpu
-        self._account(process, cpu.retired)
-        cost = costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL
-        self.clock.advance(cost)
-        process.cpu_cycles += cost
+        self._account(process, cpu.retired, costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL)
         number, *args = cpu.read_syscall_registers()
         try:
             result = dispatch(self, process, number, args)
         except Gone:
             cpu.request_stop()
             return
-        cpu.write("rax", result & _U64)
+        cpu.set_syscall_result(result)

@@ -42,6 +42,7 @@ CPU_MODEL = X.UC_CPU_X86_SANDYBRIDGE
 TRANSLATION_BUFFER_BYTES = 16 << 20
 
 _U64 = (1 << 64) - 1
+_RAX = X.UC_X86_REG_RAX
 GENERAL_REGISTERS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"]
 _REGISTER_IDS = {
@@ -100,9 +101,10 @@ class CPU(TrapHooks):
         self._register_value = ctypes.c_uint64()
         names = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
         self._syscall_ids = (ctypes.c_int * 7)(*(_REGISTER_IDS[n] for n in names))
-        self._syscall_values = [ctypes.c_uint64() for _ in names]
-        self._syscall_pointers = (ctypes.c_void_p * 7)(*(ctypes.cast(ctypes.pointer(v), ctypes.c_void_p)
-                                                         for v in self._syscall_values))
+        self._syscall_values = (ctypes.c_uint64 * 7)()
+        self._syscall_pointers = (ctypes.c_void_p * 7)(*(ctypes.addressof(self._syscall_values) + 8 * i
+                                                         for i in range(7)))
+        self._result = ctypes.c_uint64()
 
     def close(self) -> None:
         """Power off: free the emulator (its RAM and translation buffer) now, not whenever
@@ -158,7 +160,14 @@ class CPU(TrapHooks):
         status = _uclib.uc_reg_read_batch(self.uc._uch, self._syscall_ids, self._syscall_pointers, 7)
         if status != 0:
             raise RuntimeError(f"uc_reg_read_batch failed ({status})")
-        return tuple(value.value for value in self._syscall_values)
+        return tuple(self._syscall_values)
+
+    def set_syscall_result(self, value: int) -> None:
+        """rax = value (the end of every system call; one raw call)."""
+        self._result.value = value & _U64
+        status = _uclib.uc_reg_write(self.uc._uch, _RAX, ctypes.byref(self._result))
+        if status != 0:
+            raise RuntimeError(f"uc_reg_write(rax) failed ({status})")
 
     def read_all(self) -> dict[str, int]:
         """All general registers, RIP and RFLAGS."""

@@ -168,6 +168,19 @@ class AddressSpace:
         return walk
 
     def translate(self, virtual: int, *, write: bool = False, user: bool = False) -> int | None:
-        """Physical address for an access the MMU would allow, else None."""
-        walk = self.walk(virtual)
-        return walk.physical if walk.allows(write=write, user=user) else None
+        """Physical address for an access the MMU would allow, else None. (The same walk as
+        walk() + allows(), without building its record: every user pointer a system call
+        gets is translated here.)"""
+        if not is_canonical(virtual):
+            return None
+        required = PRESENT | (WRITABLE if write else 0) | (USER if user else 0)
+        read = self.memory.read_u64
+        table = self.root
+        for depth, shift in enumerate(_LEVEL_SHIFTS):
+            entry = read(table + ((virtual >> shift) & 511) * 8)
+            if entry & required != required:
+                return None
+            if depth == 2 and entry & HUGE:
+                return (entry & ADDRESS_MASK & ~(HUGE_PAGE_SIZE - 1)) | (virtual & (HUGE_PAGE_SIZE - 1))
+            table = entry & ADDRESS_MASK
+        return table | (virtual & (PAGE_SIZE - 1))
