@@ -58,6 +58,8 @@ class CheckpointStore:
         self.restored = 0                         # times one was put back
         self._cost = FIRST_COST_GUESS             # host seconds of the last checkpoint
         self._since = time.perf_counter()         # host time of the last checkpoint
+        self._page_users: dict[int, int] = {}    # id of a RAM page -> checkpoints holding it
+        self._bytes = 0                           # what bytes() returns, kept up to date
 
     # --- taking -------------------------------------------------------------------------
 
@@ -94,8 +96,11 @@ class CheckpointStore:
 
     def add(self, checkpoint: Checkpoint) -> None:
         """Keep `checkpoint` (replacing one at the same position), then thin out the old ones."""
-        self.checkpoints = [c for c in self.checkpoints if c.position != checkpoint.position] + [checkpoint]
+        for old in [c for c in self.checkpoints if c.position == checkpoint.position]:
+            self._drop(old)
+        self.checkpoints.append(checkpoint)
         self.checkpoints.sort(key=lambda c: c.position)
+        self._count(checkpoint, +1)
         self._thin()
 
     # --- using ----------------------------------------------------------------------------
@@ -119,13 +124,31 @@ class CheckpointStore:
 
     def forget_after(self, position: int) -> None:
         """Drop the checkpoints after `position` (an edit made there changed the future)."""
-        self.checkpoints = [c for c in self.checkpoints if c.position <= position]
+        for checkpoint in [c for c in self.checkpoints if c.position > position]:
+            self._drop(checkpoint)
 
     @property
     def bytes(self) -> int:
         """Memory the checkpoints hold: their frozen states and the RAM pages, each page once."""
-        pages = {id(page): len(page) for c in self.checkpoints for page in c.machine.pages}
-        return sum(len(c.state) + len(c.machine.registers) for c in self.checkpoints) + sum(pages.values())
+        return self._bytes
+
+    def _drop(self, checkpoint: Checkpoint) -> None:
+        self.checkpoints.remove(checkpoint)
+        self._count(checkpoint, -1)
+
+    def _count(self, checkpoint: Checkpoint, sign: int) -> None:
+        """Account for a checkpoint coming (+1) or going (-1); a page shared by several counts once."""
+        self._bytes += sign * (len(checkpoint.state) + len(checkpoint.machine.registers))
+        users = self._page_users
+        for page in checkpoint.machine.pages:
+            key = id(page)
+            before = users.get(key, 0)
+            if before + sign:
+                users[key] = before + sign
+            else:
+                del users[key]
+            if before == 0 or before + sign == 0:
+                self._bytes += sign * len(page)
 
     # --- keeping memory bounded -------------------------------------------------------
 
@@ -138,12 +161,12 @@ class CheckpointStore:
             buckets: dict[int, Checkpoint] = {}
             for checkpoint in older:                  # ascending: the newest of a bucket wins
                 buckets[int(math.log2(max(1, (top - checkpoint.position) // EVERY)))] = checkpoint
-            older = sorted(buckets.values(), key=lambda c: c.position)
-        self.checkpoints = older + newest
-        total = self.bytes
-        while len(self.checkpoints) > 1 and total > MEMORY_BUDGET:
-            self.checkpoints.pop(0)
-            total = self.bytes
+            kept = {id(c) for c in buckets.values()}
+            for checkpoint in older:
+                if id(checkpoint) not in kept:
+                    self._drop(checkpoint)
+        while len(self.checkpoints) > 1 and self._bytes > MEMORY_BUDGET:
+            self._drop(self.checkpoints[0])
 
     def _last_before(self, position: int) -> Checkpoint | None:
         found = None

@@ -199,3 +199,20 @@ def test_the_gdb_stub_goes_back_through_the_same_checkpoints(tmp_path, dense_che
     thread.join(20)
     assert target.checkpoints.restored > restores and target.replays == 1      # the first replay only
     assert state_of(target) == expected
+
+
+def test_the_memory_count_is_each_page_once(monkeypatch):
+    """bytes is kept up to date as checkpoints come and go; pages they share count once."""
+    import random
+    chooser = random.Random(7)
+    pool = [bytes([n]) * 4096 for n in range(12)]
+    store = CheckpointStore()
+    every = checkpoints.EVERY
+    for step in range(300):
+        if step % 37 == 36:
+            store.forget_after(chooser.randrange(0, step + 1) * every)
+        else:
+            store.add(_fake(chooser.randrange(1, 400) * every, tuple(chooser.sample(pool, 4))))
+        pages = {id(p): len(p) for c in store.checkpoints for p in c.machine.pages}
+        expected = sum(len(c.state) + len(c.machine.registers) for c in store.checkpoints) + sum(pages.values())
+        assert store.bytes == expected
