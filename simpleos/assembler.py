@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from .record import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,7 +137,10 @@ def assemble(source: str, base: int, name: str = "program", defines: dict[str, i
              origins: list[str] | None = None) -> Image:
     """Assemble `source` to run at virtual address `base`."""
     defines = dict(defines or {})
-    key = hashlib.sha256(json.dumps([_CACHE_VERSION, source, base, sorted(defines.items())]).encode()).hexdigest()
+    # The cache key: every input, NUL-separated (no field but the source, which comes last,
+    # can hold a NUL), hashed. (json.dumps of a large source costs milliseconds per boot.)
+    header = "\0".join([_CACHE_VERSION, str(base), repr(sorted(defines.items()))])
+    key = hashlib.sha256(header.encode() + b"\0" + source.encode("utf-8", "surrogatepass")).hexdigest()
     if key in _memory_cache:
         cached = _memory_cache[key]
         return Image(name, cached.base, cached.code, cached.data_offset, dict(cached.symbols))

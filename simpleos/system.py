@@ -11,7 +11,7 @@ isolation/; this file sequences boots.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import dataclass, field
 from pathlib import Path
 from typing import Callable
 

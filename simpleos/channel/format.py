@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from ..record import dataclass
 
 from ..errors import BadInput
 

@@ -11,7 +11,7 @@ business, not this module's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 
 from ..machine.trap import (BREAKPOINT, DIVIDE_ERROR, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT,
                             Trap)

@@ -10,7 +10,7 @@ that ring can call them. Nothing here decides or starts anything.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from pathlib import Path
 
 from ..assembler import Image, assemble, read_source

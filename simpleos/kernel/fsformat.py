@@ -17,7 +17,7 @@ import json
 import re
 import struct
 import zlib
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from typing import Iterator, Union
 
 from ..errors import BadInput

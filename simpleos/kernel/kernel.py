@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass
+from ..record import dataclass
 from typing import Callable
 
 from .. import __version__

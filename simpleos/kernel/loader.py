@@ -9,7 +9,7 @@ images and frames; it does not schedule or decide anything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 
 from ..assembler import Image, assemble_file
 from ..machine.layout import PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_TEXT_BASE, phys_to_virt

@@ -10,7 +10,7 @@ syscalls.py. No policy and no encoding here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 from typing import Callable
 
 from ..assembler import Image

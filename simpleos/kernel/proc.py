@@ -7,7 +7,7 @@ ring 0 and no user half. Scheduling decisions are in sched.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 from typing import Any, Callable
 
 from ..assembler import Image

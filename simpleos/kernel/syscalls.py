@@ -10,7 +10,7 @@ The scheduler and dispatch are in kernel.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 from typing import Callable
 
 from ..machine.clock import CYCLES_PER_SECOND

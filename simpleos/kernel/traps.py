@@ -10,7 +10,7 @@ BUGCHECK even at ring 3 (Windows' CRITICAL_PROCESS_DIED).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 
 from ..machine.trap import Trap
 from .bugcheck import bugcheck_for_trap

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
-from dataclasses import dataclass
+from ..record import dataclass
 from typing import Callable
 
 from unicorn import UC_ARCH_X86, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_64, Uc, UcError

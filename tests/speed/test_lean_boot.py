@@ -2,8 +2,10 @@
 
 With a warm assembler cache nothing is assembled, so keystone is never imported; the
 debugger, `compare` and the channel-file tools (source compiler, validators, display)
-are loaded only by the commands that use them; capstone only when an instruction must be
-decoded (a fault). Checked in a fresh interpreter, as a user's boot runs.
+are loaded only by the commands that use them (the CLI registers only the command it
+runs); capstone only when an instruction must be decoded (a fault); record classes are
+made without `dataclasses` (simpleos/record.py). Checked in a fresh interpreter, as a
+user's boot runs.
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from simpleos.cli import main
 code = main(["boot", "--machine", sys.argv[1], "--json"])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
-NOT_ON_A_PLAIN_BOOT = ["keystone", "capstone", "simpleos.compare", "simpleos.channel.source",
-                       "simpleos.channel.show", "simpleos.channel.validate"]
+NOT_ON_A_PLAIN_BOOT = ["keystone", "capstone", "dataclasses", "simpleos.compare", "simpleos.channel.source",
+                       "simpleos.channel.show", "simpleos.channel.validate", "simpleos.commands.debug",
+                       "simpleos.commands.analyze"]
 
 
 def booted_modules(tmp_path) -> list[str]:

@@ -11,7 +11,7 @@ Building events is the kernel's job; judging them is the sensor's.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from ...record import dataclass
 
 from ...channel.templates import IPC, PROCESS
 from ..operations import Exec, PipeCreate

@@ -16,7 +16,7 @@ Nothing here judges content (the sensor does) or decides about recovery
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...record import dataclass
 
 from ...channel import ChannelFormatError, parse
 from ...machine.clock import CYCLES_PER_SECOND
