@@ -6,15 +6,16 @@ remote stub (debug/gdb/) are written against. It boots the machine of
 position 0 (no instruction run yet). Then:
 
   stepi / nexti / finish / cont    run forward, one instruction or until a stop
-  reverse_stepi / reverse_cont     run backward (timetravel.py): power on
-                                   again from the same disk snapshot and run
-                                   forward to the earlier position
+  reverse_stepi / reverse_cont     run backward (timetravel.py): from the
+                                   nearest checkpoint (checkpoints.py), or
+                                   power on again from the same disk
+                                   snapshot, run forward to the earlier position
   registers / read_memory / ...    inspect and change the stopped machine
 
 Positions are Kernel.instructions_retired: instructions since power-on.
-Breakpoints are unicorn hooks on one address each (CPU.add_breakpoint); this
-module never installs a per-instruction Python hook, so `cont` runs at full
-speed. It must not decide what a fault means (the kernel does, when the
+Breakpoints are addresses in the CPU's native instruction counter
+(CPU.add_breakpoint), not unicorn hooks; this module never installs a
+per-instruction hook, so `cont` runs at full speed. It must not decide what a fault means (the kernel does, when the
 next stepi/cont delivers a trap held by --break-on-fault), nor print.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..system import BootOptions
 from . import stops
 from .checkpoints import CheckpointStore
 from .guestmem import read_virtual, write_virtual
-from .poweron import power_on
+from .poweron import ConsoleEcho, power_on
 from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
 from .symbols import lookup, process_label, symbolize
@@ -44,20 +45,6 @@ _CPU_NAME = {"eflags": "rflags"}
 
 # Target states.
 RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
-
-
-class _ConsoleEcho:
-    """The console's echo at one power-on: numbers its lines, so that the target shows each
-    line once however often replays print it (an object, not a closure over a counter, so
-    that a checkpoint copies the count with the console)."""
-
-    def __init__(self, target) -> None:
-        self.target = target
-        self.lines = 0
-
-    def __call__(self, line: str) -> None:
-        self.lines += 1
-        self.target._echo(self.lines - 1, line)
 
 
 class DebugError(Exception):
@@ -96,7 +83,7 @@ class DebugTarget(TimeTravel):
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
         if getattr(self, "machine", None) is not None:
             self.machine.power_off()        # the machine of the previous power-on is gone
-        powered = power_on(self.snapshot, self.options, echo=_ConsoleEcho(self))
+        powered = power_on(self.snapshot, self.options, echo=ConsoleEcho(self))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.on_power_on is not None:
             self.on_power_on(self.kernel)
@@ -224,8 +211,7 @@ class DebugTarget(TimeTravel):
             self._installed.discard(address)
 
     def _rehook_here(self, address: int) -> None:
-        """Hook `address` again after stepping over it (CPU.add_breakpoint drops the
-        translation made while the hook was gone)."""
+        """Set the breakpoint at `address` again after stepping over it."""
         self._hook(address)
 
     def _hook_all(self) -> None:

@@ -32,7 +32,7 @@ from .loader import (USER_DEFINES, Module, argument_block, find_program, first_u
 from .pipes import PipeEnd, PipeNamespace
 from .placement import KAPI_USER_BASE
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
-from .sched import SLICE_INSTRUCTIONS, Scheduler
+from .sched import Scheduler, slice_length
 from .services import ModelServices
 from .syscalls import dispatch
 from .traps import on_fault
@@ -376,17 +376,9 @@ class Kernel:
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)
             process.pending_result = None
-        self.slice = TimeSlice(process, self._slice_length(process))
-
-    def _slice_length(self, process: Process) -> int:
-        """SLICE_INSTRUCTIONS, or fewer: the slice ends at the instruction that takes the
-        process over its limit (CPU time at ring 3, the watchdog at ring 0), where
-        _end_slice enforces it."""
-        if process.ring == 0:
-            left = RING0_WATCHDOG - process.cycles_since_block
-        else:
-            left = self.cpu_time_limit(process) - process.cpu_cycles
-        return max(1, min(SLICE_INSTRUCTIONS, left + 1))
+        # The slice ends at the latest at the instruction that takes the process over its
+        # limit (CPU time at ring 3, the watchdog at ring 0), where _end_slice enforces it.
+        self.slice = TimeSlice(process, slice_length(process, self.cpu_time_limit(process), RING0_WATCHDOG))
 
     def cpu_time_limit(self, process: Process) -> int:
         """The CPU time (cycles) `process` may use: its own limit, else CPU_TIME_LIMIT."""

@@ -17,6 +17,17 @@ from .proc import BLOCKED, RUNNABLE, Process
 SLICE_INSTRUCTIONS = 1_000_000
 
 
+def slice_length(process: Process, cpu_limit: int, ring0_watchdog: int) -> int:
+    """SLICE_INSTRUCTIONS, or fewer: up to the instruction that takes `process` over its
+    limit -- CPU time (`cpu_limit` cycles) at ring 3, `ring0_watchdog` cycles without
+    blocking at ring 0."""
+    if process.ring == 0:
+        left = ring0_watchdog - process.cycles_since_block
+    else:
+        left = cpu_limit - process.cpu_cycles
+    return max(1, min(SLICE_INSTRUCTIONS, left + 1))
+
+
 class Scheduler:
     """Round-robin run queue."""
 

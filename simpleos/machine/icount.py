@@ -11,8 +11,8 @@ the kernel's business, and what a trap means is cpu.py's.
 No unicorn hook is added per breakpoint: breakpoints are an array the
 native code checks when it first sees a block, so setting one costs
 nothing while code runs elsewhere. The only per-instruction hook is the
-bounded tail hook, which exists for one block at a time and is removed
-again (unicorn then drops the block's translation made with it).
+tail hook, and it covers one block at a time (begin_tail moves its range
+there, end_tail moves it to where no code can be).
 """
 from __future__ import annotations
 
