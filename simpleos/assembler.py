@@ -12,16 +12,16 @@ anything.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from .record import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .digest import sha256
 from .errors import BadInput
 from .hostfiles import read_text_file
+from .record import dataclass, field
 
 MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
@@ -29,7 +29,7 @@ _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
 # The cache key includes this file's own text: a change to the assembler
 # (padding, directives) must never be hidden by results cached before it.
-_CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_CACHE_VERSION = sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 class AssemblyError(BadInput):
@@ -78,9 +78,10 @@ def nearest_symbol(symbols: dict[str, int], address: int) -> tuple[str, int] | N
     return (best[0], address - best[1]) if best else None
 
 
-def _cache_dir() -> Path:
+def cache_dir(kind: str = "asm") -> Path:
+    """The host folder where SimpleOS keeps what it can make again (assembled images: "asm")."""
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "simpleos" / "asm"
+    return Path(root) / "simpleos" / kind
 
 
 _memory_cache: dict[str, Image] = {}
@@ -140,11 +141,11 @@ def assemble(source: str, base: int, name: str = "program", defines: dict[str, i
     # The cache key: every input, NUL-separated (no field but the source, which comes last,
     # can hold a NUL), hashed. (json.dumps of a large source costs milliseconds per boot.)
     header = "\0".join([_CACHE_VERSION, str(base), repr(sorted(defines.items()))])
-    key = hashlib.sha256(header.encode() + b"\0" + source.encode("utf-8", "surrogatepass")).hexdigest()
+    key = sha256(header.encode() + b"\0" + source.encode("utf-8", "surrogatepass")).hexdigest()
     if key in _memory_cache:
         cached = _memory_cache[key]
         return Image(name, cached.base, cached.code, cached.data_offset, dict(cached.symbols))
-    cache_file = _cache_dir() / f"{key}.json"
+    cache_file = cache_dir() / f"{key}.json"
     try:
         stored = json.loads(cache_file.read_text())
         image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"])

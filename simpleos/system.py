@@ -11,7 +11,6 @@ isolation/; this file sequences boots.
 """
 from __future__ import annotations
 
-from .record import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +28,7 @@ from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
 from .machine.clock import CYCLES_PER_SECOND
 from .machine.machine import Machine
+from .record import dataclass, field
 
 AUTO_REPAIR_AFTER = 2      # failed boots in a row before automatic repair starts
 

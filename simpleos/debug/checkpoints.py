@@ -11,7 +11,7 @@ reached is exactly the one the first run had.
 The store takes a checkpoint at a slice boundary once EVERY instructions
 have passed since the one before (power-on is the one at position 0).
 While the debugger merely runs forward (cont, stepi) it also keeps their
-cost under OVERHEAD of the host time spent running, so that `continue`
+cost under OVERHEAD of the host CPU time spent running, so that `continue`
 stays as fast as the machine -- which makes where those checkpoints fall
 depend on the host's speed, never what the machine does; while time travel
 replays, checkpoints come every EVERY instructions, where they pay off. Memory stays
@@ -44,7 +44,7 @@ class Checkpoint:
     position: int
     state: bytes                  # (machine, kernel, fs) frozen by statecopy
     machine: ramstate.MachineState
-    seconds: float                # what taking it cost (host time)
+    seconds: float                # what taking it cost (host CPU time)
 
 
 class CheckpointStore:
@@ -56,8 +56,8 @@ class CheckpointStore:
         self.unavailable: str | None = None       # why the state cannot be copied, once seen
         self.taken = 0                            # checkpoints taken (for the curious)
         self.restored = 0                         # times one was put back
-        self._cost = FIRST_COST_GUESS             # host seconds of the last checkpoint
-        self._since = time.perf_counter()         # host time of the last checkpoint
+        self._cost = FIRST_COST_GUESS             # host CPU seconds of the last checkpoint
+        self._since = time.process_time()         # host CPU time at the last checkpoint
         self._page_users: dict[int, int] = {}    # id of a RAM page -> checkpoints holding it
         self._bytes = 0                           # what bytes() returns, kept up to date
 
@@ -72,14 +72,14 @@ class CheckpointStore:
         last = self._last_before(position + 1)
         if position - (last.position if last is not None else 0) < EVERY:
             return
-        if not replaying and time.perf_counter() - self._since < self._cost / OVERHEAD:
+        if not replaying and time.process_time() - self._since < self._cost / OVERHEAD:
             return
         if self.unavailable is None:
             self.take(target)
 
     def take(self, target) -> Checkpoint | None:
         """A checkpoint of `target` now (between slices); None if its state cannot be copied."""
-        started = time.perf_counter()
+        started = time.process_time()
         previous = self._last_before(target.position + 1)
         try:
             state = freeze((target.machine, target.kernel, target.fs), _shared(target), self.kept)
@@ -90,7 +90,7 @@ class CheckpointStore:
         checkpoint = Checkpoint(target.position, state, machine, 0.0)
         self.add(checkpoint)
         self.taken += 1
-        self._since = time.perf_counter()
+        self._since = time.process_time()
         checkpoint.seconds = self._cost = self._since - started
         return checkpoint
 

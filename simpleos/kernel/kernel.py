@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import random
-from ..record import dataclass
 from typing import Callable
 
 from .. import __version__
@@ -23,6 +22,7 @@ from ..machine.cpu import SliceEnd
 from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
 from ..machine.machine import Machine
 from ..machine.paging import USER
+from ..record import dataclass
 from ..resources import kernel_asm_dir
 from . import bootstatus, costs, errno
 from .bugcheck import watchdog_bugcheck

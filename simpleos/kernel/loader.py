@@ -9,11 +9,11 @@ images and frames; it does not schedule or decide anything.
 """
 from __future__ import annotations
 
-from ..record import dataclass
 
 from ..assembler import Image, assemble_file
 from ..machine.layout import PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_TEXT_BASE, phys_to_virt
 from ..machine.trap import RFLAGS_FIXED, RFLAGS_IF
+from ..record import dataclass
 from ..resources import userland_dir
 from .syscalls import SYSCALL_NUMBERS
 

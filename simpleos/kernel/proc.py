@@ -7,11 +7,11 @@ ring 0 and no user half. Scheduling decisions are in sched.py.
 """
 from __future__ import annotations
 
-from ..record import dataclass, field
 from typing import Any, Callable
 
 from ..assembler import Image
 from ..machine.paging import AddressSpace
+from ..record import dataclass, field
 
 RUNNABLE = "runnable"
 BLOCKED = "blocked"      # waiting; `wait_until` says what for

@@ -10,9 +10,9 @@ BUGCHECK even at ring 3 (Windows' CRITICAL_PROCESS_DIED).
 """
 from __future__ import annotations
 
-from ..record import dataclass
 
 from ..machine.trap import Trap
+from ..record import dataclass
 from .bugcheck import bugcheck_for_trap
 from .proc import Process
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import ctypes
-from ..record import dataclass
 from typing import Callable
 
 from unicorn import UC_ARCH_X86, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
 from unicorn import x86_const as X
 from unicorn.unicorn_py3.unicorn import uclib as _uclib
 
+from ..record import dataclass
 from . import decode, emulate
 from .exception_state import clear_old_exception
 from .gdt import gdt_bytes

@@ -9,8 +9,8 @@ decided in kernel/vm.py.
 """
 from __future__ import annotations
 
-from ..record import dataclass, field
 
+from ..record import dataclass, field
 from .layout import HUGE_PAGE_SIZE, PAGE_SIZE, is_canonical
 from .memory import PhysicalMemory
 

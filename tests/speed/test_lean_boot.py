@@ -4,8 +4,9 @@ With a warm assembler cache nothing is assembled, so keystone is never imported;
 debugger, `compare` and the channel-file tools (source compiler, validators, display)
 are loaded only by the commands that use them (the CLI registers only the command it
 runs); capstone only when an instruction must be decoded (a fault); record classes are
-made without `dataclasses` (simpleos/record.py). Checked in a fresh interpreter, as a
-user's boot runs.
+made without `dataclasses` (simpleos/record.py); SHA-256 without OpenSSL
+(simpleos/digest.py); the driver manifest's TOML is parsed once and remembered.
+Checked in a fresh interpreter, as a user's boot runs.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from simpleos.cli import main
 code = main(["boot", "--machine", sys.argv[1], "--json"])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
-NOT_ON_A_PLAIN_BOOT = ["keystone", "capstone", "dataclasses", "simpleos.compare", "simpleos.channel.source",
+NOT_ON_A_PLAIN_BOOT = ["keystone", "capstone", "dataclasses", "_hashlib", "tomllib", "simpleos.compare", "simpleos.channel.source",
                        "simpleos.channel.show", "simpleos.channel.validate", "simpleos.commands.debug",
                        "simpleos.commands.analyze"]
 
