@@ -34,7 +34,7 @@ from .statecopy import StateNotCopyable, freeze, thaw
 EVERY = 5_000_000                 # instructions between checkpoints
 NEWEST = 8                        # checkpoints kept at full density
 MEMORY_BUDGET = 200 << 20         # bytes all checkpoints may hold
-OVERHEAD = 0.02                   # at most this share of the time spent running forward
+OVERHEAD = 0.03                   # at most this share of the CPU time spent running forward
 FIRST_COST_GUESS = 0.003          # host seconds a checkpoint costs, until one was measured
 
 
