@@ -10,17 +10,18 @@ reached is exactly the one the first run had.
 
 The store takes a checkpoint at a slice boundary once EVERY instructions
 have passed since the one before (power-on is the one at position 0).
-While the debugger merely runs forward (cont, stepi) it also keeps their
-cost under OVERHEAD of the host CPU time spent running, so that `continue`
-stays as fast as the machine -- which makes where those checkpoints fall
-depend on the host's speed, never what the machine does; while time travel
-replays, checkpoints come every EVERY instructions, where they pay off. Memory stays
-bounded: the NEWEST checkpoints by position, older ones thinned out to one
-per doubling of the distance (log-spaced), and never more than
-MEMORY_BUDGET bytes (pages that did not change are shared between
-checkpoints). What is kept needs no fork(), so it works the same on every
-platform; where a state cannot be copied, time travel replays from
-power-on, as it always can. This module never decides what the machine does.
+While the debugger merely runs forward (cont, stepi), each one after the
+first must also keep the cost of checkpoints under OVERHEAD of the host CPU
+time spent running, so that `continue` stays as fast as the machine --
+which makes where those fall depend on the host's speed, never what the
+machine does. While time travel replays, checkpoints come every EVERY
+instructions, where they pay off. Memory stays bounded: the NEWEST
+checkpoints by position, older ones thinned out to one per doubling of the
+distance (log-spaced), and never more than MEMORY_BUDGET bytes (pages that
+did not change are shared between checkpoints). What is kept needs no
+fork(), so it works the same on every platform; where a state cannot be
+copied, time travel replays from power-on, as it always can. This module
+never decides what the machine does.
 """
 from __future__ import annotations
 
@@ -35,7 +36,6 @@ EVERY = 5_000_000                 # instructions between checkpoints
 NEWEST = 8                        # checkpoints kept at full density
 MEMORY_BUDGET = 200 << 20         # bytes all checkpoints may hold
 OVERHEAD = 0.03                   # at most this share of the CPU time spent running forward
-FIRST_COST_GUESS = 0.003          # host seconds a checkpoint costs, until one was measured
 
 
 @dataclass(eq=False)
@@ -56,7 +56,7 @@ class CheckpointStore:
         self.unavailable: str | None = None       # why the state cannot be copied, once seen
         self.taken = 0                            # checkpoints taken (for the curious)
         self.restored = 0                         # times one was put back
-        self._cost = FIRST_COST_GUESS             # host CPU seconds of the last checkpoint
+        self._cost = 0.0                          # host CPU seconds of the last checkpoint (the first: free)
         self._since = time.process_time()         # host CPU time at the last checkpoint
         self._page_users: dict[int, int] = {}    # id of a RAM page -> checkpoints holding it
         self._bytes = 0                           # what bytes() returns, kept up to date
