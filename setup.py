@@ -1,8 +1,10 @@
-"""Build the one native piece: the instruction counter hook (simpleos/machine/_icount.c).
+"""Build the native pieces: two hooks that unicorn calls from translated code.
 
-It is a plain C function that unicorn calls once per guest instruction to count
-instructions retired and stop at the time-slice budget. Python would be 50x
-slower here; everything else in SimpleOS is Python. The package list lives here
+simpleos/machine/_icount.c counts instructions retired and stops at the
+time-slice budget (called once per guest instruction); simpleos/machine/_edges.c
+records edge coverage for the fuzzer (called once per block, only while
+`simpleos fuzz` runs). Python would be 50x slower in either; everything else in
+SimpleOS is Python. The package list lives here
 because drivers/, channel_files/ and userland/ are mapped into the package
 (pyproject.toml, [tool.setuptools] package-dir).
 """
@@ -10,6 +12,8 @@ from setuptools import Extension, find_packages, setup
 
 setup(
     packages=find_packages(include=["simpleos", "simpleos.*"])
-    + ["simpleos.drivers", "simpleos.channel_files", "simpleos.userland"],
-    ext_modules=[Extension("simpleos.machine._icount", ["simpleos/machine/_icount.c"])],
+    + ["simpleos.drivers", "simpleos.drivers.sensor", "simpleos.channel_files", "simpleos.userland",
+       "simpleos.userland.libc", "simpleos.labs.autograder", "simpleos.labs.suites.programs"],
+    ext_modules=[Extension("simpleos.machine._icount", ["simpleos/machine/_icount.c"]),
+                 Extension("simpleos.machine._edges", ["simpleos/machine/_edges.c"])],
 )

@@ -8,7 +8,7 @@ Every number is compared with bare unicorn measured in the same process,
 interleaved, median of N repetitions; a ratio is the median of the per-round
 ratios (see docs/performance.md). One module per benchmark:
 bench_compute.py, bench_syscall.py, bench_boot.py, bench_sensor.py, bench_models.py,
-bench_debug.py, bench_memory.py (helpers in _common.py).
+bench_debug.py, bench_memory.py, bench_fleet.py, bench_fuzz.py (helpers in _common.py).
 """
 from __future__ import annotations
 
@@ -26,13 +26,16 @@ import _common  # noqa: E402  (sets up sys.path for simpleos)
 import bench_boot  # noqa: E402
 import bench_compute  # noqa: E402
 import bench_debug  # noqa: E402
+import bench_fleet  # noqa: E402
+import bench_fuzz  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_sensor  # noqa: E402
 import bench_models  # noqa: E402
 import bench_syscall  # noqa: E402
 
-BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor, "models": bench_models, "debug": bench_debug,
-              "memory": bench_memory}
+BENCHMARKS = {"compute": bench_compute, "syscall": bench_syscall, "boot": bench_boot, "sensor": bench_sensor,
+              "models": bench_models, "debug": bench_debug, "memory": bench_memory, "fleet": bench_fleet,
+              "fuzz": bench_fuzz}
 
 
 def environment() -> dict:
@@ -47,8 +50,8 @@ def environment() -> dict:
 def _format(value: float, unit: str) -> tuple[str, str]:
     if unit == "instr/s":
         return f"{value / 1e6:,.1f}", "M instr/s"
-    if unit == "calls/s":
-        return f"{value / 1e3:,.1f}", "k calls/s"
+    if unit in ("calls/s", "execs/s"):
+        return f"{value / 1e3:,.1f}", f"k {unit}"
     if unit == "s":
         return f"{value * 1e3:,.1f}", "ms"
     return f"{value:,.3g}", unit

@@ -4,29 +4,43 @@ Our dialect is Intel syntax as keystone reads it, one instruction per line,
 with `;` comments, plus two directives of our own: a line `.data` ends the
 text and starts the data on a fresh page (so the loader can map text
 read-only+executable and data read/write+NX), and `.include "file"`.
-Keystone prints no symbol table, so every label's address is read back from
-a table of `.quad label` appended to the source. Results are cached on the
-host (keyed by source, base address and defines), so a boot does not
-re-assemble. Errors name the source line. This module does not load or run
-anything.
+Keystone prints no symbol table and no listing, so every label's address is
+read back from a table of `.quad label` appended to the source -- and so is
+the line table (address -> file:line): an internal label is put before each
+source line that emits code, and read back the same way (labels emit no
+bytes; tests/debug_source checks the code is byte-identical without them).
+Results are cached on the host (keyed by source, base address and
+defines), line table included, so a boot does not re-assemble. Errors name the source line -- every failing line, one per
+line of the message, as `file:line: reason: text`. This module does not
+load or run anything.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .digest import sha256
 from .errors import BadInput
 from .hostfiles import read_text_file
 from .record import dataclass, field
+from .sourcelines import LineRow, LineTable, SourceOrigin, assembled_line_table, origin_parts
 
 MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
+MAX_REPORTED_ERRORS = 20        # assembly errors listed before giving up
 _LABEL = re.compile(r"^\s*([A-Za-z_][\w.$]*)\s*:(?!:)")
+_ANY_LABEL = re.compile(r"^\s*([.A-Za-z_][\w.$]*)\s*:(?!:)")      # .L labels too
 _DATA_DIRECTIVE = re.compile(r"^\s*\.data\s*(?:[#;].*)?$")
 _INCLUDE = re.compile(r'^\s*\.include\s+"([^"]+)"\s*(?:[#;].*)?$')
+_LEADING_LABELS = re.compile(r"^\s*(?:[.A-Za-z_][\w.$]*\s*:(?!:)\s*)*")
+_ASSIGNMENT = re.compile(r"^[.A-Za-z_$][\w.$]*\s*=")
+# Directives that emit bytes: their lines get a line-table row. (Other directives -- .equ,
+# .if, .balign, ... -- and label-only lines emit none of their own.)
+_EMITTING = {".byte", ".word", ".short", ".value", ".long", ".int", ".quad", ".octa", ".ascii", ".asciz",
+             ".string", ".space", ".skip", ".zero", ".fill", ".2byte", ".4byte", ".8byte", ".float", ".double"}
+_NOT_ASSEMBLED = (1 << 64) - 1      # a line label's table value when its line sat in a false .if
 # The cache key includes this file's own text: a change to the assembler
 # (padding, directives) must never be hidden by results cached before it.
 _CACHE_VERSION = sha256(Path(__file__).read_bytes()).hexdigest()[:16]
@@ -44,6 +58,18 @@ class Image:
     code: bytes
     data_offset: int                       # bytes before this are text
     symbols: dict[str, int] = field(default_factory=dict)
+    text_end: int | None = None            # where the instructions end (then int3 padding); None: data_offset
+    line_rows: list = field(default_factory=list)   # (address, path, line) per source line of code
+
+    @cached_property
+    def line_table(self) -> LineTable:
+        """Address -> source file:line for the code (sourcelines.LineTable)."""
+        end = self.base + (self.text_end if self.text_end is not None else self.data_offset)
+        return assembled_line_table(self.line_rows, end)
+
+    def source_line(self, address: int) -> LineRow | None:
+        """The source file and line of the code at `address`, if the line table knows it."""
+        return self.line_table.line_at(address)
 
     @property
     def entry(self) -> int:
@@ -66,14 +92,22 @@ class Image:
             return None
         return nearest_symbol(self.symbols, address)
 
+    def in_padding(self, address: int) -> bool:
+        """Is `address` in the int3 padding after the last instruction -- up to the data, or to
+        the end of the text's last page (PhysicalMemory.write_code pads it with int3)?"""
+        end = self.base + (self.text_end if self.text_end is not None else self.data_offset)
+        return end <= address < self.base + ((self.data_offset + 0xFFF) & ~0xFFF)
+
 
 def nearest_symbol(symbols: dict[str, int], address: int) -> tuple[str, int] | None:
-    """(label, offset) of the nearest label at or before `address` (ties: the alphabetically
-    first), or None if every label is above it. The one symbol lookup of SimpleOS: the
-    kernel, the debugger and crash-dump analysis all name addresses with it."""
+    """(label, offset) of the nearest label at or before `address`, or None if every label is
+    above it. Where several labels share an address (`_start:` then `sensor_main:`), the one
+    written last -- nearest the code -- names it (`symbols` is in source order); the others
+    are aliases. The one symbol lookup of SimpleOS: the kernel, both debuggers (the gdb
+    symbol file sizes only this name) and crash-dump analysis all name addresses with it."""
     best = None
     for name, value in symbols.items():
-        if value <= address and (best is None or value > best[1] or value == best[1] and name < best[0]):
+        if value <= address and (best is None or value >= best[1]):
             best = (name, value)
     return (best[0], address - best[1]) if best else None
 
@@ -117,21 +151,38 @@ def strip_comment(line: str) -> str:
     return line
 
 
-def _prepare(source: str, defines: dict[str, int]) -> tuple[str, list[str]]:
-    """Apply our `.data` directive and defines; strip comments; find the labels."""
+def _prepare(source: str, defines: dict[str, int], line_labels: list | None = None) -> tuple[str, list[str]]:
+    """Apply our `.data` directive and defines; strip comments; find the labels. With a list
+    `line_labels`, put a label before each text line that emits bytes and add (label, line index)."""
     lines = [f".equ {name}, {value}" for name, value in sorted(defines.items())]
     labels: list[str] = []
-    for line in map(strip_comment, source.splitlines()):
+    in_text = True
+    for index, line in enumerate(map(strip_comment, source.splitlines())):
+        if line_labels is not None and in_text and _emits_bytes(line):
+            line_labels.append((f"__line_{index}", index))
+            lines.append(f"__line_{index}:")
         if _DATA_DIRECTIVE.match(line):
+            in_text = False
+            lines.append("__text_end:")
             lines.append(".balign 4096, 0xcc")   # pad the text with int3, not zeros (see vm.py)
             lines.append("__data_start:")
-            labels.append("__data_start")
+            labels += ["__text_end", "__data_start"]
             continue
         lines.append(line)
         match = _LABEL.match(line)
         if match and not match.group(1).startswith(".L"):
             labels.append(match.group(1))
     return "\n".join(lines), labels
+
+
+def _emits_bytes(line: str) -> bool:
+    """Does this (comment-free) line emit bytes: an instruction, or a data directive?"""
+    rest = line[_LEADING_LABELS.match(line).end():].strip()
+    if not rest or _ASSIGNMENT.match(rest):
+        return False
+    if rest.startswith("."):
+        return rest.split(None, 1)[0].lower() in _EMITTING
+    return True
 
 
 def assemble(source: str, base: int, name: str = "program", defines: dict[str, int] | None = None,
@@ -143,71 +194,77 @@ def assemble(source: str, base: int, name: str = "program", defines: dict[str, i
     header = "\0".join([_CACHE_VERSION, str(base), repr(sorted(defines.items()))])
     key = sha256(header.encode() + b"\0" + source.encode("utf-8", "surrogatepass")).hexdigest()
     if key in _memory_cache:
-        cached = _memory_cache[key]
-        return Image(name, cached.base, cached.code, cached.data_offset, dict(cached.symbols))
+        return _copy(_memory_cache[key], name, origins)
     cache_file = cache_dir() / f"{key}.json"
     try:
         stored = json.loads(cache_file.read_text())
-        image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"])
-    except (OSError, ValueError, KeyError):
+        image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"],
+                      stored["text_end"], [tuple(pair) for pair in stored["lines"]])
+    except (OSError, ValueError, KeyError, TypeError):
         image = _assemble_uncached(source, base, name, defines, origins)
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
             tmp.write_text(json.dumps({"code": image.code.hex(), "data_offset": image.data_offset,
-                                       "symbols": image.symbols}))
+                                       "symbols": image.symbols, "text_end": image.text_end,
+                                       "lines": image.line_rows}))
             os.replace(tmp, cache_file)
         except OSError:
             pass  # a read-only home only costs speed
     _memory_cache[key] = image
-    return Image(name, image.base, image.code, image.data_offset, dict(image.symbols))
+    return _copy(image, name, origins)
+
+
+def _copy(image: Image, name: str, origins: list[str] | None = None) -> Image:
+    """A fresh Image of the cached `image` (its own symbol dict), called `name`. The cached
+    line rows are (address, line index of the source); `origins` turn them into file:line."""
+    rows = []
+    for address, index in image.line_rows:
+        origin = origins[index] if origins and index < len(origins) else f"{name}:{index + 1}"
+        path, line = origin_parts(origin)
+        rows.append((address, path, line))
+    return Image(name, image.base, image.code, image.data_offset, dict(image.symbols), image.text_end, rows)
 
 
 def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int],
                        origins: list[str] | None) -> Image:
-    prepared, labels = _prepare(source, defines)
-    duplicates = sorted({label for label in labels if labels.count(label) > 1})
-    if duplicates:
-        raise AssemblyError(f"{name}: label defined twice: {duplicates[0]}")
-    table = "\n".join(f".quad {label}" for label in labels)
+    line_labels: list[tuple[str, int]] = []
+    prepared, labels = _prepare(source, defines, line_labels)
+    if len(set(labels)) < len(labels):
+        from .asmerrors import labels_defined_twice
+        raise AssemblyError("\n".join(labels_defined_twice(source, name, origins)))
+    # A line in a false .if has no label: .ifdef gives the table a fixed width anyway.
+    table = "\n".join([f".quad {label}" for label in labels] +
+                      [f".ifdef {label}\n.quad {label}\n.else\n.quad {_NOT_ASSEMBLED}\n.endif"
+                       for label, _ in line_labels])
     try:
         encoding, _ = _keystone().asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
     except _keystone_error() as error:
-        raise AssemblyError(_locate_error(source, base, name, defines, error, origins)) from None
+        from .asmerrors import locate_errors   # the error path only
+        raise AssemblyError("\n".join(locate_errors(source, base, defines, origins, name)
+                                      or [f"{name}: {_reason(error)}"])) from None
     except Exception as error:  # keystone can fail in odd ways on odd input
         raise AssemblyError(f"{name}: cannot assemble: {error}") from None
+    if not encoding and source.strip():
+        # Keystone fails silently on some lines (e.g. `byte [rdi]` without `ptr`): no code, no error.
+        from .asmerrors import locate_errors
+        problems = locate_errors(source, base, defines, origins, name)
+        if problems:
+            raise AssemblyError("\n".join(problems))
     code = bytes(encoding or b"")
-    count = len(labels)
+    count = len(labels) + len(line_labels)
     raw_table = code[len(code) - 8 * count:] if count else b""
-    symbols = {label: int.from_bytes(raw_table[i * 8:i * 8 + 8], "little") for i, label in enumerate(labels)}
+    values = [int.from_bytes(raw_table[i * 8:i * 8 + 8], "little") for i in range(count)]
+    symbols = dict(zip(labels, values))
     code = code[:len(code) - 8 * count]  # drop the symbol table itself
     if not code.rstrip(b"\x00"):
         raise AssemblyError(f"{name}: empty program (no instructions)")
-    data_offset = symbols.get("__data_start", base + len(code)) - base
-    symbols.pop("__data_start", None)
-    return Image(name, base, code, data_offset, symbols)
-
-
-def _locate_error(source: str, base: int, name: str, defines: dict[str, int], error: Exception,
-                  origins: list[str] | None) -> str:
-    """Find the first source line that makes keystone fail (only on the error path)."""
-    lines = source.splitlines()
-    all_labels = [m.group(1) for m in (_LABEL.match(line) for line in lines) if m]
-    for number in range(1, len(lines) + 1):
-        prefix = "\n".join(lines[:number])
-        _, defined = _prepare(prefix, defines)
-        missing = [label for label in all_labels if label not in defined]
-        stub = "\n".join(f"{label}:" for label in dict.fromkeys(missing))
-        trial, _ = _prepare(prefix + "\n" + stub, defines)
-        try:
-            _keystone().asm(trial, base)
-        except _keystone_error() as trial_error:
-            text = lines[number - 1].strip()
-            where = origins[number - 1] if origins and number <= len(origins) else f"{name}:{number}"
-            return f"{where}: {_reason(trial_error)}: {text}"
-        except Exception:
-            continue
-    return f"{name}: {_reason(error)}"
+    data_offset = symbols.pop("__data_start", base + len(code)) - base
+    text_end = symbols.pop("__text_end", base + data_offset) - base
+    code_end = base + text_end
+    rows = [(address, index) for (_, index), address in zip(line_labels, values[len(labels):])
+            if address != _NOT_ASSEMBLED and base <= address < code_end]
+    return Image(name, base, code, data_offset, symbols, text_end, rows)
 
 
 def _reason(error: Exception) -> str:
@@ -221,7 +278,7 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
     Included files are looked up next to the including file, then in `search`, and
     must lie in the program's own folder or in a `search` folder (the shipped
     userland): a source cannot pull in other files of the host. Returns the text
-    and, per line, where it came from ('lib.asm:12')."""
+    and, per line, where it came from ('lib.asm:12', a SourceOrigin that knows the full path)."""
     path = Path(path)
     text = read_text_file(path, MAX_SOURCE_BYTES, "assembly source")
     if _roots is None:
@@ -234,7 +291,7 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
         match = _INCLUDE.match(line)
         if not match:
             lines.append(line)
-            origins.append(f"{path.name}:{number}")
+            origins.append(SourceOrigin(str(path.resolve()), number))
             continue
         name = match.group(1)
         candidates = [path.parent / name] + [Path(d) / name for d in search]

@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import __version__
 from .errors import BadInput
 
 EXIT_UP, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_DOWN = 0, 1, 2, 3
 
-COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze"]
+COMMAND_MODULES = ["boot", "run", "push", "disk", "channel", "compare", "debug", "analyze", "cc", "fleet", "fuzz",
+                   "lab", "grade"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -32,6 +34,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     import importlib
 
     parser = OneLineParser(prog="simpleos", description="SimpleOS: break a kernel with a content update, then fix it.")
+    parser.add_argument("--version", action="version", version=f"simpleos {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in COMMAND_MODULES if only is None else [only]:
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
     except BadInput as reason:
-        print(f"simpleos: {reason}", file=sys.stderr)
+        for line in str(reason).splitlines() or [""]:   # several problems: one line each
+            print(f"simpleos: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("simpleos: interrupted", file=sys.stderr)

@@ -93,6 +93,9 @@ def render(outcomes: list[ModelOutcome]) -> list[str]:
             lines.append(f"{o.model}: rejected {name} at load (ABI validation); the previous content stayed")
         for name in o.quarantined:
             lines.append(f"{o.model}: quarantined {name} after repeated crashes; rolled back to last known good")
+        if o.machine_up and o.sensor_restarts and not o.quarantined:
+            lines.append(f"{o.model}: restarted the sensor {_times(o.sensor_restarts)} after {_times(o.sensor_crashes, 'crash')}; "
+                         f"nothing quarantined: the file stays and crashes it again at every boot")
         if not o.machine_up:
             lines.append(f"{o.model}: needs safe mode and `rm` of the channel file by hand (the 2024 fix)")
     return lines
@@ -100,3 +103,9 @@ def render(outcomes: list[ModelOutcome]) -> list[str]:
 
 def _ms(value: float | None, never: str) -> str:
     return never if value is None else f"{value:,.3f}"
+
+
+def _times(count: int, noun: str = "time") -> str:
+    """'1 time', '4 times', '1 crash', '4 crashes'."""
+    plural = noun + ("es" if noun.endswith("sh") else "s")
+    return f"{count} {noun if count == 1 else plural}"

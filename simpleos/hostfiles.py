@@ -41,7 +41,7 @@ def read_regular_file(path: str | Path, limit: int, kind: str = "file") -> bytes
     finally:
         os.close(descriptor)
     if len(data) > limit:
-        raise BadInput(f"{path} is too large for a {kind} (more than {_size(limit)})")
+        raise BadInput(f"{path} is too large ({kind}s are at most {_size(limit)})")
     return data
 
 

@@ -14,14 +14,21 @@ functions instead, with no code generation:
   __repr__   ClassName(field=value, ...)
   __eq__     same class and equal fields (unless eq=False: identity);
              frozen classes also hash by their fields
+  frozen     instances are read-only: assigning or deleting an attribute
+             raises FrozenInstanceError (an AttributeError, as in dataclasses)
 
-It does not make frozen instances read-only, nor support the rest of the
-dataclasses API (InitVar, __post_init__, asdict, ...): nothing here uses
-them; code that needs them imports `dataclasses` (simpleos/compare.py does).
+and `replace(record, **changes)`, a copy with some fields changed. It does
+not support the rest of the dataclasses API (InitVar, __post_init__, asdict,
+...): nothing here uses them; code that needs them imports `dataclasses`
+(simpleos/compare.py does).
 """
 from __future__ import annotations
 
 _MISSING = object()
+
+
+class FrozenInstanceError(AttributeError):
+    """An attempt to change a field of a frozen record (dataclasses' error of the same name)."""
 
 
 class _Field:
@@ -35,6 +42,13 @@ class _Field:
 def field(*, default=_MISSING, default_factory=_MISSING):
     """A field with a default (`default`) or a default made per instance (`default_factory`)."""
     return _Field(default, default_factory)
+
+
+def replace(record, **changes):
+    """A copy of `record` with some fields changed (as dataclasses.replace)."""
+    values = {name: getattr(record, name) for name in record._record_fields}
+    values.update(changes)
+    return type(record)(**values)
 
 
 def dataclass(cls=None, *, frozen: bool = False, eq: bool = True):
@@ -74,6 +88,9 @@ def _build(klass, *, frozen: bool, eq: bool) -> None:
     if eq:
         klass.__eq__ = _eq
         klass.__hash__ = _hash if frozen else None
+    if frozen:
+        klass.__setattr__ = _refuse_assignment
+        klass.__delattr__ = _refuse_deletion
 
 
 def _initializer(names: tuple[str, ...], defaults: dict[str, _Field]):
@@ -110,3 +127,11 @@ def _eq(self, other):
 
 def _hash(self) -> int:
     return hash(tuple(getattr(self, name) for name in self._record_fields))
+
+
+def _refuse_assignment(self, name, value):
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _refuse_deletion(self, name):
+    raise FrozenInstanceError(f"cannot delete field {name!r}")

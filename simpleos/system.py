@@ -23,7 +23,7 @@ from .kernel.bugcheck import Bugcheck, stop_machine
 from .kernel.content import deliver_update
 from .kernel.install import default_files, install_defaults, is_installed
 from .kernel.kernel import Kernel
-from .kernel.loader import assemble_user_program
+from .kernel.loader import load_user_program
 from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
 from .machine.clock import CYCLES_PER_SECOND
@@ -49,6 +49,7 @@ class BootOptions:
     auto_repair: bool = False
     fail_closed: bool = False
     echo: Callable[[str], None] | None = None
+    on_program_start: Callable[[object], None] | None = None   # run: told once the program is started
 
 
 @dataclass
@@ -150,11 +151,13 @@ def boot_with(options: BootOptions, program: Image | None = None, program_cpu_li
 
 
 def read_channel_files(paths) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each --channel FILE, checked: a channel file name, a readable file."""
+    """(name, bytes) of each --channel FILE, checked: a readable file ("no such file" first), then
+    a channel file name."""
     contents = []
     for path in paths:
+        data = read_host_file(path)
         check_channel_file_name(Path(path).name)
-        contents.append((Path(path).name, read_host_file(path)))
+        contents.append((Path(path).name, data))
     return contents
 
 
@@ -228,14 +231,30 @@ def _normal_boot(session: Session, index: int, program: Image | None = None) -> 
 
 def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
     """`simpleos run`: start `image` as a ring-3 process on the machine that is up; run until idle."""
-    name = Path(image.name).stem
-    process = session.program = kernel.spawn(image, name)
-    limit = ""
-    if session.program_cpu_limit is not None:
-        process.cpu_limit = session.program_cpu_limit
-        limit = f", CPU limit {session.program_cpu_limit / CYCLES_PER_SECOND:g} s"
-    kernel.log(f"run: started {name} as pid {process.pid} (ring 3{limit})")
+    process = session.program = start_program(kernel, image, session.program_cpu_limit)
+    if session.options.on_program_start is not None:
+        session.options.on_program_start(process)
     kernel.run()
+    end_program_at_idle(kernel, process)
+
+
+def start_program(kernel: Kernel, image: Image, cpu_limit: int | None = None):
+    """Start the program of `simpleos run` (and `simpleos debug PROG`) on a machine that has
+    gone idle after its boot: a ring-3 process named after the file, logged, with a CPU limit
+    of `cpu_limit` cycles if given (else the kernel's default). Returns it."""
+    name = Path(image.name).stem
+    process = kernel.spawn(image, name)
+    limit = ""
+    if cpu_limit is not None:
+        process.cpu_limit = cpu_limit
+        limit = f", CPU limit {cpu_limit / CYCLES_PER_SECOND:g} s"
+    kernel.log(f"run: started {name} as pid {process.pid} (ring 3{limit})")
+    return process
+
+
+def end_program_at_idle(kernel: Kernel, process) -> None:
+    """The machine went idle again: a program still waiting for something is ended, so that
+    every run reports a fate."""
     if process.state != ZOMBIE:
         kernel.kill(process, message="still running when the machine went idle")
 
@@ -311,9 +330,10 @@ class RunResult:
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
                 echo: Callable[[str], None] | None = None, cpu_limit: float | None = None,
                 **options) -> tuple[Session, RunResult]:
-    """Boot once, start `path` as a ring-3 process, run until idle, report. `cpu_limit`:
-    the virtual CPU seconds it may use (default: the kernel's CPU_TIME_LIMIT)."""
-    image = assemble_user_program(path)   # bad input fails before anything boots
+    """Boot once, start `path` (an assembly source or a static ELF executable) as a ring-3
+    process, run until idle, report. `cpu_limit`: the virtual CPU seconds it may use
+    (default: the kernel's CPU_TIME_LIMIT)."""
+    image = load_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
     limit = None if cpu_limit is None else round(cpu_limit * CYCLES_PER_SECOND)
     session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image,

@@ -20,10 +20,27 @@
 ;   PROCESS_INPUTS    8   ... for a PROCESS event
 ;   IPC_STRING_MASK       bit i set: IPC input i is a string (pointer), else an integer
 ;   PROCESS_STRING_MASK   the same for PROCESS inputs
-;   BOUNDS_CHECK      0/1 the runtime check CrowdStrike added after 19 July 2024
+;   BOUNDS_CHECK      0/1 the runtime check CrowdStrike added after 19 July 2024:
+;                         is there an input i at all?
+;   TYPE_CHECK        0/1 is input i a string, before a string test reads it as one?
+;   CONTENT_CHECK     0/1 does every rule lie inside its file (counts and lengths
+;                         can lie: the interpreter must not walk off its content)
+; The `fixed` build has all three; the `original` build, as on 19 July, none.
 ;
-; Register conventions: System V (args in rdi, rsi, rdx; result in rax;
-; rbx, rbp, r12-r15 preserved by callees).
+; Register conventions. Calls into the kernel (the import_* slots) follow
+; System V: arguments in rdi, rsi, rdx; the result in rax; rbx, rbp and
+; r12-r15 preserved by the callee. The driver's own routines do too, with
+; two exceptions each routine's header names, as hand-written assembly often
+; has: match_instance reads interpret's r14 (the inputs) and r15 (how many)
+; instead of taking them as arguments, and compare_string takes the kind of
+; test in eax (System V would pass a fourth argument in rcx).
+;
+; Frames. Every routine that calls another and returns starts with `push
+; rbp; mov rbp, rsp` and ends with `pop rbp` before `ret`: then [rbp] holds
+; the caller's rbp and [rbp+8] the return address, and a debugger walks the
+; chain from any stop (bt, `frame N`). rbp is never used for anything else.
+; Leaf routines (build_inputs, compare_string) and the entry point keep no
+; frame: the debuggers' unwind tables, worked out from the code, cover them.
 
 TEMPLATE_PROCESS = 1
 TEMPLATE_IPC = 2
@@ -44,6 +61,9 @@ MAX_CONTENT_FILES = 32
 
 ; ---------------------------------------------------------------------------
 ; sensor_main -- the driver's entry point: load content, then serve events.
+; It never returns, and the kernel starts every thread with rbp = 0: that
+; zero is the outermost frame pointer (System V marks the deepest frame so),
+; so the chain of saved rbp values ends here and this routine needs no frame.
 ; ---------------------------------------------------------------------------
 _start:
 sensor_main:
@@ -126,12 +146,15 @@ build_inputs:
 ; inputs[19] are the event handle, an opaque kernel address. Nothing stops
 ; a reader of inputs[20] from getting it -- that is the bug of 19 July.
 build_ipc_inputs:
+    push rbp                        ; a frame: this routine calls
+    mov rbp, rsp
     lea rdi, [rip + ipc_context]
     mov edx, IPC_INPUTS
     mov r8, IPC_STRING_MASK
     call build_inputs
     mov rax, [rip + event_buffer + 8]
     mov [rip + ipc_event_handle], rax   ; right after the last input (see .data)
+    pop rbp
     ret
 
 ; build_process_inputs -- fill process_inputs[PROCESS_INPUTS] the same way.
@@ -148,7 +171,9 @@ build_process_inputs:
 ; load_content -- copy every channel file into content_area; remember where
 ; each one starts (content_files[]) unless its header is unusable.
 load_content:
-    push r12
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push r12                        ; callee-saved registers this routine uses
     push r13
     push r14
     xor r12d, r12d                  ; r12 = index of the file to ask for
@@ -191,6 +216,7 @@ load_content:
     pop r14
     pop r13
     pop r12
+    pop rbp                         ; rsp is back at the frame's base: the caller's rbp
     ret
 
 ; ---------------------------------------------------------------------------
@@ -203,13 +229,14 @@ load_content:
 ; The first matching "deny" rule wins at once; otherwise a matching
 ; "notify" rule makes the verdict NOTIFY.
 interpret:
-    push rbx
-    push rbp
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
     push r14
     push r15
-    mov ebp, edi                    ; rbp = template type
+    mov [rip + current_template], rdi   ; the template type (the type check reads it too)
     mov r14, rsi                    ; r14 = inputs   (used by match_instance)
     mov r15, rdx                    ; r15 = number of inputs supplied
     mov qword ptr [rip + verdict], VERDICT_ALLOW
@@ -222,9 +249,19 @@ interpret:
     mov r12, [rax + rbx*8]          ; r12 = this channel file
     inc rbx
     movzx eax, word ptr [r12 + 8]   ; the file's template type
-    cmp eax, ebp
+    cmp eax, dword ptr [rip + current_template]
     jne .Lnext_file
     mov r13d, [r12 + 12]            ; r13 = instance count
+.if CONTENT_CHECK
+    ; Where this file ends: its header's body size, but never past the content
+    ; area (a lying body size must not take the interpreter off its memory).
+    mov eax, [r12 + 20]             ; body_size
+    lea rax, [r12 + rax + HEADER_SIZE]
+    lea rcx, [rip + content_area + CONTENT_AREA_SIZE]
+    cmp rax, rcx
+    cmova rax, rcx
+    mov [rip + current_file_end], rax
+.endif
     lea rdi, [r12 + HEADER_SIZE]    ; rdi = first instance
 .Lnext_instance:
     test r13, r13
@@ -232,6 +269,10 @@ interpret:
     dec r13
     mov [rip + current_instance], rdi
     call match_instance             ; rax = 1 if it matched; rdx = next instance
+.if CONTENT_CHECK
+    test rdx, rdx                   ; 0: the rule ran past the end of the file,
+    jz .Lnext_file                  ; so the rest of the file is not trusted
+.endif
     mov rdi, rdx
     test rax, rax
     jz .Lnext_instance
@@ -254,8 +295,8 @@ interpret:
     pop r14
     pop r13
     pop r12
-    pop rbp
     pop rbx
+    pop rbp
     ret
 
 ; match_instance -- does one template instance (rule) match the inputs?
@@ -264,10 +305,18 @@ interpret:
 ; Criterion i is tested against inputs[i]. A wildcard matches anything and
 ; its input is NOT read -- which is why a rule set with a wildcard in field
 ; 21 never touched the missing 21st input, for months.
+; Not System V: r14 and r15 are interpret's, read here as they are.
 match_instance:
-    push rbx
+    push rbp                        ; the frame
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
     push r12
     push r13
+.if CONTENT_CHECK
+    lea rax, [rdi + 8]              ; the instance's head (8 bytes) must lie inside the file
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     movzx r12d, word ptr [rdi + 6]  ; r12 = criteria count (the header's field_count)
     lea r8, [rdi + 8]               ; r8 = the first criterion
     xor ecx, ecx                    ; rcx = criterion index i
@@ -275,13 +324,23 @@ match_instance:
 .Lnext_criterion:
     cmp rcx, r12
     jae .Lmatch_done
+.if CONTENT_CHECK
+    lea rax, [r8 + 4]               ; the criterion's head must lie inside the file ...
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     movzx eax, byte ptr [r8]        ; kind
     movzx edx, word ptr [r8 + 2]    ; length of the value
     lea r13, [r8 + 4 + rdx]         ; r13 = the criterion after this one
+.if CONTENT_CHECK
+    cmp r13, [rip + current_file_end]   ; ... and so must its value
+    ja .Lpast_the_file
+.endif
     test ebx, ebx                   ; already failed: just walk to the end
     jz .Lcriterion_done
     cmp eax, KIND_WILDCARD
     je .Lcriterion_done             ; wildcard: match, and never read inputs[i]
+; lab-answer 3: begin (student trees get the sensor without these two blocks: Lab 3 writes the first; the second would give Lab 8 away)
 .if BOUNDS_CHECK
     cmp rcx, r15                    ; the fix: is there an input i at all?
     jb .Lin_bounds
@@ -295,6 +354,27 @@ match_instance:
     jmp .Lcriterion_done
 .Lin_bounds:
 .endif
+.if TYPE_CHECK
+    cmp eax, KIND_INT_EQUALS        ; an integer test never dereferences its input
+    je .Ltype_ok
+    mov r10, IPC_STRING_MASK        ; which inputs are strings, for this template type
+    cmp qword ptr [rip + current_template], TEMPLATE_IPC
+    je .Lmask_ready
+    mov r10, PROCESS_STRING_MASK
+.Lmask_ready:
+    bt r10, rcx                     ; is input i a string?
+    jc .Ltype_ok
+    xor ebx, ebx                    ; no: a string test would read the integer as a pointer
+    push rcx
+    push r8
+    lea rdi, [rip + msg_type_mismatch]
+    call qword ptr [rip + import_log]
+    pop r8
+    pop rcx
+    jmp .Lcriterion_done
+.Ltype_ok:
+.endif
+; lab-answer 3: end
     mov [rip + current_criterion], rcx  ; for crash dumps: which criterion is being tested
     mov r9, [r14 + rcx*8]           ; r9 = inputs[i]   <-- i == 20 reads past the array
     cmp eax, KIND_INT_EQUALS
@@ -306,6 +386,11 @@ match_instance:
     mov ebx, eax
     jmp .Lcriterion_done
 .Lcompare_integer:
+.if CONTENT_CHECK
+    lea rax, [r8 + 12]              ; the 8 bytes compared must lie inside the file
+    cmp rax, [rip + current_file_end]
+    ja .Lpast_the_file
+.endif
     xor ebx, ebx
     cmp r9, [r8 + 4]
     sete bl
@@ -313,19 +398,35 @@ match_instance:
     mov r8, r13
     inc rcx
     jmp .Lnext_criterion
+.if CONTENT_CHECK
+    jmp .Lmatch_done
+.Lpast_the_file:
+    ; The rule promises more than its file holds: it cannot match, and nothing
+    ; after it can be trusted. rdx = 0 tells interpret to leave this file.
+    lea rdi, [rip + msg_past_the_file]
+    call qword ptr [rip + import_log]
+    xor eax, eax
+    xor edx, edx
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+.endif
 .Lmatch_done:
     mov eax, ebx
     mov rdx, r8                     ; the next instance starts after the last criterion
     pop r13
     pop r12
     pop rbx
+    pop rbp
     ret
 
 ; compare_string -- compare an input string with a rule's value.
 ;   in:  rdi = input string (NUL-terminated), rsi = value, edx = value length,
-;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX
+;        eax = KIND_STRING_EQUALS or KIND_STRING_PREFIX (not System V: see the top)
 ;   out: rax = 1 if the input equals (or starts with) the value, else 0
-; Preserves rcx, r8, r9.
+; Preserves rcx, r8, r9. A leaf: it calls nothing, so it keeps no frame.
 compare_string:
     push rcx
     mov r10d, eax                   ; r10 = kind
@@ -375,3 +476,9 @@ ipc_context:         .space IPC_INPUTS * 8      ; u64 inputs[IPC_INPUTS] ...
 ipc_event_handle:    .quad 0                     ; ... then the event handle
 event_buffer:        .space EVENT_BUFFER_SIZE
 content_area:        .space CONTENT_AREA_SIZE
+current_template:    .quad 0    ; the template type interpret runs (after the rest: see below)
+; The fixed build's checks keep their data after everything else, so that the
+; original build's layout -- every address in its crash dumps -- stays as it was.
+current_file_end:    .quad 0    ; CONTENT_CHECK: the first byte after the file being interpreted
+msg_type_mismatch:   .asciz "sensor: type check: a string test on an input that is an integer; rule skipped"
+msg_past_the_file:   .asciz "sensor: content check: a rule runs past the end of its file; rest of the file skipped"

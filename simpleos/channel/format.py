@@ -124,25 +124,35 @@ def _as_bytes(text: str | bytes) -> bytes:
 # ---------------------------------------------------------------- serialize
 
 
-def serialize_body(instances: tuple[Instance, ...] | list[Instance]) -> bytes:
-    """The body bytes: every instance and its criteria, back to back."""
-    out = bytearray()
-    for instance in instances:
-        _check_fits(instance.instance_id, 32, f"instance id {instance.instance_id}")
-        _check_fits(instance.action, 8, f"instance {instance.instance_id}: action {instance.action}")
-        _check_fits(instance.criteria_count, 16, f"instance {instance.instance_id}: {instance.criteria_count} criteria")
-        out += INSTANCE_HEAD.pack(instance.instance_id, instance.action, 0, instance.criteria_count)
-        for index, criterion in enumerate(instance.criteria):
+def serialize_instance(instance: Instance) -> bytes:
+    """The bytes of one instance: its head, then each criterion's head and value."""
+    _check_fits(instance.instance_id, 32, f"instance id {instance.instance_id}")
+    _check_fits(instance.action, 8, f"instance {instance.instance_id}: action {instance.action}")
+    _check_fits(instance.criteria_count, 16, f"instance {instance.instance_id}: {instance.criteria_count} criteria")
+    parts = [INSTANCE_HEAD.pack(instance.instance_id, instance.action, 0, instance.criteria_count)]
+    for index, criterion in enumerate(instance.criteria):
+        if not (isinstance(criterion.kind, int) and 0 <= criterion.kind < 1 << 8 and len(criterion.value) < 1 << 16):
             where = f"instance {instance.instance_id}: criterion at index {index}"
             _check_fits(criterion.kind, 8, f"{where}: kind {criterion.kind}")
             _check_fits(len(criterion.value), 16, f"{where}: value of {len(criterion.value)} bytes")
-            out += CRITERION_HEAD.pack(criterion.kind, 0, len(criterion.value)) + criterion.value
-    return bytes(out)
+        parts.append(CRITERION_HEAD.pack(criterion.kind, 0, len(criterion.value)))
+        parts.append(criterion.value)
+    return b"".join(parts)
+
+
+def serialize_body(instances: tuple[Instance, ...] | list[Instance]) -> bytes:
+    """The body bytes: every instance and its criteria, back to back."""
+    return b"".join(serialize_instance(instance) for instance in instances)
 
 
 def serialize(cf: ChannelFile) -> bytes:
     """The file bytes of cf, with instance_count, body_size and body_crc32 computed."""
-    body = serialize_body(cf.instances)
+    return serialize_with_body(cf, serialize_body(cf.instances))
+
+
+def serialize_with_body(cf: ChannelFile, body: bytes) -> bytes:
+    """cf's header (counts, size and CRC computed for `body`) followed by `body`, which must be
+    serialize_body(cf.instances) -- a caller that caches instance bytes passes them joined."""
     for name, bits in (("format_version", 16), ("channel", 16), ("template_type", 16), ("field_count", 16),
                        ("content_version", 32)):
         _check_fits(getattr(cf, name), bits, f"{name} {getattr(cf, name)}")

@@ -1,8 +1,11 @@
-"""Render a channel file for people: the header, then every instance and criterion.
+"""Render a channel file for people: the header, then every instance and its criteria.
 
 Plain text (deterministic, golden-tested) when the output is not a terminal;
-a rich Table per instance when it is. Must NOT parse or validate: it shows a
-ChannelFile it is given, whatever its content.
+a rich Table per instance when it is, with the criteria that test something
+highlighted. Most criteria of a real file are wildcards (`*`, match
+anything): with wildcards=False only the others are listed, and a line per
+instance says how many were left out. Must NOT parse or validate: it shows
+a ChannelFile it is given, whatever its content.
 """
 from __future__ import annotations
 
@@ -59,23 +62,45 @@ def _printable(value: bytes) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def render_plain(cf: ChannelFile, title: str | None = None) -> str:
-    """Deterministic plain-text rendering (ends with a newline)."""
+def is_wildcard(row: tuple[str, ...]) -> bool:
+    """Is this criterion row a wildcard (it matches anything)?"""
+    return row[3] == "wildcard"
+
+
+def shown_rows(cf: ChannelFile, criteria: tuple[Criterion, ...], wildcards: bool) -> tuple[list, int]:
+    """The criterion rows to show (all, or only those that are not wildcards) and how many were left out."""
+    rows = criterion_rows(cf, criteria)
+    shown = rows if wildcards else [row for row in rows if not is_wildcard(row)]
+    return shown, len(rows) - len(shown)
+
+
+def hidden_note(hidden: int, shown: int) -> str:
+    """The line that says how many wildcard criteria were left out."""
+    which = f"{hidden} more criteria are" if shown else f"all {hidden} criteria are"
+    return f"({which} wildcards, *; --all lists them)"
+
+
+def render_plain(cf: ChannelFile, title: str | None = None, wildcards: bool = True) -> str:
+    """Deterministic plain-text rendering (ends with a newline); wildcards=False leaves them out."""
     lines = [f"channel file {title}", ""] if title else []
     lines += [f"{label:<16} {value}" for label, value in header_rows(cf)]
     for instance in cf.instances:
         lines += ["", f"instance {instance.instance_id}  action {instance.action_name}  "
                       f"criteria {instance.criteria_count}"]
-        rows = [COLUMNS] + criterion_rows(cf, instance.criteria)
+        shown, hidden = shown_rows(cf, instance.criteria, wildcards)
+        rows = [COLUMNS] + shown
         widths = [max(len(row[col]) for row in rows) for col in range(len(COLUMNS) - 1)]
-        for row in rows:
+        for row in rows if shown or not hidden else []:
             cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
             lines.append("  " + "  ".join(cells).rstrip())
+        if hidden:
+            lines.append("  " + hidden_note(hidden, len(shown)))
     return "\n".join(lines) + "\n"
 
 
-def print_rich(cf: ChannelFile, title: str | None = None, out: TextIO | None = None) -> None:
-    """Print with rich: a header grid, then one table per instance."""
+def print_rich(cf: ChannelFile, title: str | None = None, out: TextIO | None = None, wildcards: bool = True) -> None:
+    """Print with rich: a header grid, then one table per instance (criteria that are not
+    wildcards in bold yellow, wildcards dim -- or left out with wildcards=False)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -90,17 +115,21 @@ def print_rich(cf: ChannelFile, title: str | None = None, out: TextIO | None = N
         table = Table(title=Text(f"instance {instance.instance_id}  action {instance.action_name}", style=style))
         for column in COLUMNS:
             table.add_column(column, justify="right" if column in ("field", "index") else "left")
-        for row in criterion_rows(cf, instance.criteria):
-            dim = "dim" if row[3] == "wildcard" else ""
-            table.add_row(*(Text(cell, style=dim) for cell in row))
+        shown, hidden = shown_rows(cf, instance.criteria, wildcards)
+        for row in shown:
+            style = "dim" if is_wildcard(row) else "bold yellow"
+            table.add_row(*(Text(cell, style=style) for cell in row))
+        if hidden:
+            table.caption = hidden_note(hidden, len(shown))
         console.print(table)
 
 
-def print_channel_file(cf: ChannelFile, title: str | None = None, out: TextIO | None = None) -> None:
+def print_channel_file(cf: ChannelFile, title: str | None = None, out: TextIO | None = None,
+                       wildcards: bool = True) -> None:
     """Print cf to out (stdout): rich on a terminal, plain text otherwise."""
     out = out or sys.stdout
     is_terminal = getattr(out, "isatty", lambda: False)()
     if is_terminal:
-        print_rich(cf, title, out)
+        print_rich(cf, title, out, wildcards)
     else:
-        out.write(render_plain(cf, title))
+        out.write(render_plain(cf, title, wildcards))

@@ -31,6 +31,8 @@ def register(subparsers) -> None:
 
     show_parser = actions.add_parser("show", help="print a channel file's header, instances and criteria")
     show_parser.add_argument("file", metavar="FILE", help="channel file (.sys)")
+    show_parser.add_argument("--all", action="store_true",
+                             help="list every criterion, wildcards (*) too (default: only those that test something)")
     show_parser.set_defaults(func=run_show)
 
     validate = actions.add_parser("validate", help="check a channel file against its template type")
@@ -54,9 +56,9 @@ def run_build(args) -> int:
 
 
 def run_show(args) -> int:
-    """Print FILE as a table."""
+    """Print FILE as a table: the criteria that test something, or with --all every one."""
     cf = channel.load_channel_file(args.file)
-    channel.print_channel_file(cf, title=Path(args.file).name)
+    channel.print_channel_file(cf, title=Path(args.file).name, wildcards=args.all)
     return EXIT_OK
 
 

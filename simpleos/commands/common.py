@@ -39,7 +39,7 @@ def add_boot_options(parser) -> None:
                         help="boot without third-party drivers into the recovery console")
     parser.add_argument("--exec", dest="exec_commands", metavar='"CMD; CMD"',
                         help="recovery console commands to run (ls, cat PATH, rm PATH, reboot)")
-    parser.add_argument("--max-boots", type=_positive, default=3, metavar="N",
+    parser.add_argument("--max-boots", type=positive_int, default=3, metavar="N",
                         help="give up after N boots that did not come up (default 3)")
     parser.add_argument("--auto-repair", action="store_true",
                         help="after 2 failed boots, boot to recovery and roll back the newest content update")
@@ -71,7 +71,7 @@ def _directory_name(text: str) -> str:
     return text
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
         value = int(text)

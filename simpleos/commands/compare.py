@@ -11,17 +11,25 @@ def register(subparsers) -> None:
     """Add the `compare` command."""
     parser = subparsers.add_parser("compare", help="boot fresh machines under every model with FILE")
     parser.add_argument("file", metavar="FILE", help="a channel file (C-<8 digits>-<anything>.sys)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="seed of the kernel's random numbers, the same for every model (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout, nothing else")
+    parser.add_argument("--plot", metavar="OUT.png",
+                        help="also draw downtime, unexamined events and manual steps per model into OUT.png "
+                        "(needs matplotlib: pip install 'simpleos[plot]')")
     parser.set_defaults(func=main)
 
 
 def main(args) -> int:
     """Print the table (or JSON); exit 0 -- the comparison itself succeeded."""
-    from .. import compare as comparison                # here, not at import: the CLI loads every command
+    from .. import compare as comparison, compareplot   # here, not at import: `simpleos --help` loads every command
     if not Path(args.file).is_file():
         raise BadInput(f"no such file: {args.file}")
+    if args.plot:
+        compareplot.require_matplotlib()        # before minutes of booting, not after
     outcomes = comparison.compare(args.file, seed=args.seed)
+    if args.plot:
+        compareplot.plot(outcomes, args.plot, compareplot.default_title(args.file))
     if args.json:
         print_json(comparison.to_json(outcomes, args.file))
     else:
@@ -29,4 +37,6 @@ def main(args) -> int:
               f"(virtual time; monolithic gets {comparison.MAX_BOOTS} boots):")
         for line in comparison.render(outcomes):
             print(line)
+        if args.plot:
+            print(f"plot: {args.plot}")
     return 0

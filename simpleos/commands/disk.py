@@ -1,4 +1,4 @@
-"""`simpleos disk ls|cat|rm`: look at and repair the machine's virtual disk from the host.
+"""`simpleos disk ls|cat|rm|put`: look at and repair the machine's virtual disk from the host.
 
 This is the host-side twin of the recovery console: the way an admin would
 pull a disk and delete the bad channel file by hand. It only parses,
@@ -8,15 +8,20 @@ which files matter.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from ..home import machine_dir, open_disk
+from ..hostfiles import read_regular_file
 from ..kernel.fs import Entry
 from .common import add_machine_argument
 
 
+MAX_PUT_BYTES = 16 << 20         # the whole disk is 16 MiB
+
+
 def register(subparsers) -> None:
-    """Add `disk` and its three actions to the command line."""
-    disk = subparsers.add_parser("disk", help="list, print or delete files on the machine's virtual disk")
+    """Add `disk` and its four actions to the command line."""
+    disk = subparsers.add_parser("disk", help="list, print, delete or write files on the machine's virtual disk")
     actions = disk.add_subparsers(dest="disk_action", metavar="ACTION", parser_class=type(disk))
     actions.required = True
 
@@ -32,7 +37,12 @@ def register(subparsers) -> None:
     rm.add_argument("path", metavar="PATH")
     rm.set_defaults(func=run_rm)
 
-    for action in (ls, cat, rm):
+    put = actions.add_parser("put", help="write a host file to PATH (replacing it), atomically")
+    put.add_argument("source", metavar="HOSTFILE")
+    put.add_argument("path", metavar="PATH")
+    put.set_defaults(func=run_put)
+
+    for action in (ls, cat, rm, put):
         add_machine_argument(action)
 
 
@@ -66,4 +76,13 @@ def run_rm(args) -> int:
     with open_disk(machine_dir(args.machine), create=False) as fs:
         fs.remove(args.path)
     print(f"removed {args.path}")
+    return 0
+
+
+def run_put(args) -> int:
+    """Write the host file HOSTFILE to PATH on the disk (parents created), in one atomic commit."""
+    data = read_regular_file(Path(args.source), MAX_PUT_BYTES, "file to put on the disk")
+    with open_disk(machine_dir(args.machine), create=False) as fs:
+        fs.write_file(args.path, data, parents=True)
+    print(f"wrote {args.path} ({len(data)} bytes)")
     return 0

@@ -29,8 +29,8 @@ def register(subparsers) -> None:
 def run_push(args) -> int:
     """Copy FILE to /drivers/sensor/ on the machine's disk and say so in one line."""
     source = Path(args.file)
+    data = read_host_file(source)           # a missing file is "no such file", whatever its name
     check_channel_file_name(source.name)
-    data = read_host_file(source)
     with open_disk(machine_dir(args.machine)) as fs:
         deliver_update(fs, source.name, data)
     print(f"pushed {source.name} ({len(data)} bytes) to {SENSOR_DIR}/")

@@ -6,7 +6,8 @@ instruction (disassembled from the bytes in the dump) with module, offset
 and symbol, the stack with return addresses named, the process and image
 -- and, because the culprit here is content, the channel file, rule and
 criterion the sensor was interpreting, an explanation in plain English and
-the fixes. Works from the dump alone (no machine); reads, never writes.
+the fixes -- both derived from the dump (culprit.py parses the rule from the
+content the dump captured), never canned. Works from the dump alone (no machine); reads, never writes.
 """
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from ..kernel.bugcheck import PAGE_FAULT_IN_NONPAGED_AREA, STOP_NAMES
 from ..machine import decode
 from ..machine.trap import PAGE_FAULT, Trap, describe_error_code
 from ..hostfiles import read_regular_file
+from .backtrace import backtrace
+from .culprit import explanation_lines, find_culprit, fix_lines
 from .dumpschema import check
+from .dumptarget import DumpTarget
 from .dumpsymbols import DumpSymbols
-from .explain import access_of, consequence, describe_access, describe_input_read, sensor_input_read
+from .explain import (access_of, consequence, describe_access, describe_input_read, describe_rule_read,
+                      sensor_input_read)
 
 DUMP_FORMAT = "simpleos-crashdump-1"
 MAX_DUMP_BYTES = 16 << 20        # a dump is kilobytes; refuse to read a huge file
@@ -38,20 +43,6 @@ STOP_TEXT = {
             "ring-0 code ran too long without giving the CPU back."],
 }
 ACCESS_NAMES = {0x0: "read", 0x2: "write", 0x10: "execute"}
-
-FIXES = [
-    "runtime bounds check in the interpreter: the sensor tests i < inputs supplied before reading",
-    "  inputs[i] and skips the rule          -> simpleos boot --sensor-build fixed",
-    "validate content against the sensor's ABI before the interpreter sees it (a criterion on",
-    "  field 21 needs 21 inputs; this sensor supplies 20) -> simpleos boot --model verified",
-    "isolation: run the content interpreter in its own ring-3 process; the fault kills the",
-    "  sensor, the machine stays up, the file is quarantined -> simpleos boot --model microkernel",
-    "staged rollout of content (canary ring first): a file that crashes every machine is caught",
-    "  on the first ring, not on 8.5 million machines",
-    "recover this machine now: safe mode and delete the file by hand, as on 19 July 2024",
-    '  -> simpleos boot --safe-mode --exec "rm /drivers/sensor/{file}; reboot"',
-]
-
 
 def load_dump(path: str | Path) -> dict:
     """The dump at `path` (BadInput with one line if it is missing or not a SimpleOS dump)."""
@@ -108,16 +99,20 @@ def analyze(dump: dict) -> list[str]:
     if process:
         kind = "kernel thread" if process.get("ring") == 0 else "process"
         lines.append(f"PROCESS_NAME:  {process.get('name')}   (pid {process.get('pid')}, ring {process.get('ring')} {kind})")
-    lines += ["", "TRAP_FRAME:"] + _trap_frame(registers) + [""]
+    lines += ["", "TRAP_FRAME:"] + trap_frame(registers) + [""]
     lines += ["FAULTING_IP:", f"{where}", f"{_h(rip)} {instruction}", ""]
-    lines += ["STACK_TEXT:  (return addresses found on the stack; SimpleOS code keeps no frame pointers)"]
+    lines += ["STACK_TEXT:  (frames found on the stack; RetAddr is where each frame returns to)"]
     lines += _stack_text(dump, symbols, rip) + [""]
     lines += [f"SYMBOL_NAME:  {where}", f"MODULE_NAME:  {image.rsplit('.', 1)[0]}", f"IMAGE_NAME:  {image}",
-              f"FAILURE_BUCKET_ID:  {_bucket(code, params, where)}", ""]
+              f"FAILURE_BUCKET_ID:  {failure_bucket(code, params, where)}", ""]
     lines += _content(dump)
-    lines += ["EXPLANATION:"] + ["  " + line for line in _explanation(dump, trap, registers, symbols, where)] + [""]
-    culprit = (dump.get("sensor") or {}).get("file") or "<the channel file>"
-    lines += ["FIXES:"] + ["  " + line.replace("{file}", culprit) for line in FIXES]
+    culprit = find_culprit(dump, DumpTarget(dump))
+    explanation = _explanation(dump, trap, registers, symbols, where)
+    if culprit is not None:
+        explanation[1:1] = explanation_lines(culprit)
+    lines += ["EXPLANATION:"] + ["  " + line for line in explanation] + [""]
+    file = (dump.get("sensor") or {}).get("file") or "<the channel file>"
+    lines += ["FIXES:"] + ["  " + line for line in fix_lines(culprit, file)]
     return lines
 
 
@@ -147,7 +142,7 @@ def _arguments(code: int, params: list[int], symbols: DumpSymbols) -> list[str]:
     return [f"Arg{i + 1}: {p:016x}, {m}".rstrip(", ") for i, (p, m) in enumerate(zip(params, meanings))]
 
 
-def _trap_frame(registers: dict[str, int]) -> list[str]:
+def trap_frame(registers: dict[str, int]) -> list[str]:
     """The registers at the fault, three per line (as WinDbg's .trap)."""
     order = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rip", "rsp", "rbp",
              "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
@@ -170,18 +165,33 @@ def _instruction(dump: dict, rip: int) -> str:
 
 
 def _stack_text(dump: dict, symbols: DumpSymbols, rip: int) -> list[str]:
-    """Frame 0 at RIP, then every stack word that is a return address into module code."""
-    rows = [f"{'Child-SP':<18} {'RetAddr':<18} Call Site",
-            f"{_h(int(dump['registers']['rsp']))}  {'':<17} {symbols.symbolize(rip)}"]
-    for entry in dump["stack"]:
-        value = entry.get("value")
-        if value is not None and symbols.is_code(int(value)):
-            rows.append(f"{_h(int(entry['address']))}  {_h(int(value))}  {symbols.symbolize(int(value))}")
+    """WinDbg's k: per frame its stack pointer, the address it returns to, and where it is."""
+    frames = _frames(dump, symbols, rip)
+    rows = [f"{'Child-SP':<18} {'RetAddr':<18} Call Site"]
+    for number, (child_sp, address) in enumerate(frames):
+        returns_to = _h(frames[number + 1][1]) if number + 1 < len(frames) else "(none found)"
+        rows.append(f"{_h(child_sp)}  {returns_to:<18} {symbols.symbolize(address)}")
     return rows
 
 
-def _bucket(code: int, params: list[int], where: str) -> str:
-    """'AV_R_INVALID_sensor.sys!compare_string' (WinDbg's failure bucket)."""
+def _frames(dump: dict, symbols: DumpSymbols, rip: int) -> list[tuple[int, int]]:
+    """(Child-SP, address) per frame: RIP first, then each return address (sdb's backtrace over
+    the captured stack and code; an older dump without memory: every stack word into code)."""
+    rsp = int(dump["registers"]["rsp"])
+    if dump.get("memory"):
+        return [(rsp if frame.slot is None else frame.slot + 8, frame.address)
+                for frame in backtrace(DumpTarget(dump))]
+    found = [(rsp, rip)]
+    for entry in dump["stack"]:
+        value = entry.get("value")
+        if value is not None and symbols.is_code(int(value)):
+            found.append((int(entry["address"]) + 8, int(value)))
+    return found
+
+
+def failure_bucket(code: int, params: list[int], where: str) -> str:
+    """'AV_R_INVALID_sensor.sys!compare_string' (WinDbg's failure bucket); `where` is the
+    symbolized faulting address, e.g. 'sensor.sys!compare_string+0xa'."""
     function = where.split("+")[0]
     if code == PAGE_FAULT_IN_NONPAGED_AREA:
         kind = {0x0: "R", 0x2: "W", 0x10: "X"}.get(params[1], "?")
@@ -219,8 +229,7 @@ def _explanation(dump: dict, trap: Trap | None, registers: dict[str, int], symbo
         if found is not None:
             lines.append(describe_input_read(found))
             if sensor.get("file"):
-                lines.append(f"rule {sensor.get('instance')} of {sensor['file']} has a criterion on input "
-                             f"{found.index + 1} (index {found.index}); the sensor supplies only {found.count} inputs")
+                lines.append(describe_rule_read(found, sensor.get("instance"), sensor["file"]))
     elif trap is not None:
         lines.append(f"{trap.name} ({trap.description}) at {where}")
     else:

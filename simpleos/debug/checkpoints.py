@@ -42,7 +42,7 @@ OVERHEAD = 0.03                   # at most this share of the CPU time spent run
 class Checkpoint:
     """The machine at `position`, between two time slices."""
     position: int
-    state: bytes                  # (machine, kernel, fs) frozen by statecopy
+    state: bytes                  # (machine, kernel, fs, PROG's state) frozen by statecopy
     machine: ramstate.MachineState
     seconds: float                # what taking it cost (host CPU time)
 
@@ -82,7 +82,8 @@ class CheckpointStore:
         started = time.process_time()
         previous = self._last_before(target.position + 1)
         try:
-            state = freeze((target.machine, target.kernel, target.fs), _shared(target), self.kept)
+            state = freeze((target.machine, target.kernel, target.fs, _program_state(target)), _shared(target),
+                           self.kept)
         except StateNotCopyable as reason:
             self.unavailable = str(reason)
             return None
@@ -116,10 +117,12 @@ class CheckpointStore:
     def restore(self, target, checkpoint: Checkpoint) -> None:
         """Put `checkpoint` back into `target`'s CPU; the target's machine, kernel and disk
         become a fresh copy of the ones it holds (the checkpoint stays as it was)."""
-        machine, kernel, fs = thaw(checkpoint.state, _shared(target), self.kept)
+        machine, kernel, fs, program = thaw(checkpoint.state, _shared(target), self.kept)
         ramstate.restore(target.cpu, checkpoint.machine)
         kernel.connect_cpu()
         target.machine, target.kernel, target.fs = machine, kernel, fs
+        if target.program is not None:
+            target.program.set_state(program)
         self.restored += 1
 
     def forget_after(self, position: int) -> None:
@@ -175,6 +178,11 @@ class CheckpointStore:
                 break
             found = checkpoint
         return found
+
+
+def _program_state(target):
+    """`debug PROG`: where the program is (its process in the kernel being frozen), or None."""
+    return target.program.state() if target.program is not None else None
 
 
 def _shared(target) -> dict[str, object]:

@@ -21,8 +21,9 @@
   context                    the full context view
   quit | q                   leave
 
-Commands come from a script (--script), from stdin when it is not a
-terminal, or from an interactive prompt. Errors print one line and the
+More commands come from the modules of simpleos/debug/verbs/ (one concept
+each); `help` lists them too. Commands come from a script (--script), from
+stdin when it is not a terminal, or from an interactive prompt. Errors print one line and the
 session goes on. This module turns text into DebugTarget calls and lines
 of output; it must not reach into the kernel or the CPU itself beyond
 reading what it shows.
@@ -30,11 +31,12 @@ reading what it shows.
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from typing import Callable
 
 from ..machine.layout import is_user_address
 from ..machine.trap import describe_error_code
-from . import examine, expr, explain, pagewalk, view
+from . import examine, expr, explain, pagewalk, sourceview, verbs, view
 from .backtrace import backtrace
 from .gdtview import gdt_lines
 from .output import Output
@@ -75,8 +77,30 @@ class Debugger:
             (("page",), self.do_page), (("explain",), self.do_explain), (("context", "ctx"), self.do_context),
             (("help", "h"), self.do_help), (("quit", "q", "exit"), self.do_quit),
         ]:
-            for name in names:
-                self._commands[name] = method
+            self.add_command(names, method)
+        self._info_topics: dict[str, Callable[[list[str]], None]] = {}
+        self._info_names: list[str] = []          # each topic's first name, for the error line
+        for names, method in [(("registers", "reg", "r"), self._info_registers),
+                              (("breakpoints", "break", "b"), self._info_breakpoints),
+                              (("proc", "processes"), self._info_proc),
+                              (("gdt",), lambda words: self.out.lines(gdt_lines(self.target)))]:
+            self.add_info_topic(names, method)
+        self._help = __doc__.split("\n\n")[1].splitlines()
+        for module in verbs.modules():
+            module.register(self)
+            self._help += module.HELP
+
+    def add_command(self, names, method: Callable[[str], None]) -> None:
+        """Make `method(argument)` the command called by each of `names` (verbs/ modules use this)."""
+        for name in names:
+            self._commands[name] = method
+
+    def add_info_topic(self, names, method: Callable[[list[str]], None]) -> None:
+        """Make `method(words)` answer `info NAME ...` for each of `names`."""
+        if names[0] not in self._info_names:
+            self._info_names.append(names[0])
+        for name in names:
+            self._info_topics[name] = method
 
     # --- reading commands ----------------------------------------------------------
 
@@ -170,12 +194,14 @@ class Debugger:
                 self._show_next_instruction()
 
     def _show_next_instruction(self) -> None:
+        """The instruction at RIP, then its source line (file:line and the text) if known."""
         rip = self.target.registers()["rip"]
         found = self.target.instruction_at(rip)
         if found is None:
             self.out.line(f"=> {examine.label(self.target, rip)}:\t<cannot read memory>")
         else:
             self.out.line(f"=> {examine.label(self.target, rip)}:\t{found[2]} {found[3]}".rstrip())
+        self.out.lines(sourceview.stop_lines(self.target, rip))
 
     # --- commands ---------------------------------------------------------------------
 
@@ -193,6 +219,8 @@ class Debugger:
         if is_user_address(address):
             qualifier = argument.lstrip("*").strip().partition("!")[0] if "!" in argument else None
             process = qualifier if qualifier and qualifier.replace("_", "").isalnum() else None
+            if process is None and "!" not in argument:
+                process = self.target.program_breakpoint_owner(address)    # debug PROG: PROG's code
         self.target.add_breakpoint(address, process=process)
         only = f" (only in {process})" if process else (
             " (a user address: it stops every process that runs it; PROGRAM!symbol stops only that one)"
@@ -211,15 +239,22 @@ class Debugger:
 
     def do_stepi(self, argument: str) -> None:
         """stepi [N]."""
-        self._repeat(self.target.stepi, argument)
+        self.report(self._repeat(self.target.stepi, self._count(argument, "stepi")))
 
     def do_nexti(self, argument: str) -> None:
         """nexti [N]."""
-        self._repeat(self.target.nexti, argument)
+        self.report(self._repeat(self.target.nexti, self._count(argument, "nexti")))
 
     def do_reverse_stepi(self, argument: str) -> None:
-        """reverse-stepi [N]."""
-        self._repeat(self.target.reverse_stepi, argument, keep_going=("step",))
+        """reverse-stepi [N]. Off a held fault the first step back shows the same RIP (the
+        faulting attempt counted as a position): the stop line says so."""
+        before = self.target.last_stop
+        event = self._repeat(self.target.reverse_stepi, self._count(argument, "reverse-stepi"))
+        if (before is not None and before.reason == "fault" and event.reason == "step"
+                and event.position == before.position - 1 and event.address == before.address):
+            event = replace(event, description=event.description + " (back before the faulting attempt of the "
+                            "same instruction: the attempt counted as a position)")
+        self.report(event)
 
     def do_continue(self, argument: str) -> None:
         """continue."""
@@ -236,14 +271,24 @@ class Debugger:
             self.out.line(f"run till exit from {frames[0].symbol} to {frames[1].symbol}")
         self.report(self.target.finish())
 
-    def _repeat(self, step: Callable[[], StopEvent], argument: str, keep_going=("step",)) -> None:
+    def _count(self, argument: str, command: str) -> int:
+        """The N of `stepi N` (1 without one); 0 or less is refused, pointing the other way."""
         count = self._number(argument) if argument else 1
+        if count <= 0:
+            other = "stepi" if command == "reverse-stepi" else "reverse-stepi"
+            way = "forward" if command == "reverse-stepi" else "back"
+            raise CommandError(f"{command} {count}: the count must be positive; to go {way}, use "
+                               f"{other} {max(1, -count)}")
+        return count
+
+    def _repeat(self, step: Callable[[], StopEvent], count: int) -> StopEvent:
+        """Run `step` `count` times, or until something other than a plain step stops it."""
         event = None
-        for _ in range(max(1, count)):
+        for _ in range(count):
             event = step()
-            if event.reason not in keep_going:
+            if event.reason != "step":
                 break
-        self.report(event)
+        return event
 
     def do_examine(self, argument: str) -> None:
         """x/NFU ADDR."""
@@ -270,24 +315,20 @@ class Debugger:
         self.out.line(f"{left} = {value:#x}")
 
     def do_info(self, argument: str) -> None:
-        """info registers|breakpoints|proc|gdt."""
+        """info TOPIC: registers, breakpoints, proc, gdt and the topics of verbs/ modules."""
         words = argument.split()
+        topics = ", ".join(self._info_names)
         if not words:
-            raise CommandError("info what? registers, breakpoints, proc, gdt")
-        topic, rest = words[0], words[1:]
-        if topic in ("registers", "reg", "r"):
-            self._info_registers(rest)
-        elif topic in ("breakpoints", "break", "b"):
-            if not self.numbers:
-                self.out.line("no breakpoints")
-            for number, address in self.numbers.items():
-                self.out.line(f"  {number}  {examine.label(self.target, address)}")
-        elif topic in ("proc", "processes"):
-            self._info_proc()
-        elif topic == "gdt":
-            self.out.lines(gdt_lines(self.target))
-        else:
-            raise CommandError(f"info {topic}? try: registers, breakpoints, proc, gdt")
+            raise CommandError(f"info what? {topics}")
+        if words[0] not in self._info_topics:
+            raise CommandError(f"info {words[0]}? try: {topics}")
+        self._info_topics[words[0]](words[1:])
+
+    def _info_breakpoints(self, words: list[str]) -> None:
+        if not self.numbers:
+            self.out.line("no breakpoints")
+        for number, address in self.numbers.items():
+            self.out.line(f"  {number}  {examine.label(self.target, address)}")
 
     def _info_registers(self, names: list[str]) -> None:
         registers = self.target.registers()
@@ -300,7 +341,7 @@ class Debugger:
             extra = "" if extra.startswith("0x") else extra
             self.out.line(f"{name:<8} {value:#018x}  {extra}".rstrip())
 
-    def _info_proc(self) -> None:
+    def _info_proc(self, words: list[str]) -> None:
         current = self.target.current_process
         self.out.line("  pid  name          ring  state      cr3         instructions")
         for process in self.target.kernel.processes.values():
@@ -313,8 +354,11 @@ class Debugger:
     def do_backtrace(self, argument: str) -> None:
         """bt: the call chain, innermost first."""
         for frame in backtrace(self.target):
+            source = sourceview.where(self.target, frame.address - (frame.number > 0))   # a caller: its call
             where = "" if frame.slot is None else f"  (return address at {frame.slot:#x})"
-            self.out.line(f"#{frame.number}  {frame.address:#x} in {frame.symbol}{where}")
+            scanned = "  [found by scanning the stack]" if frame.found_by == "scan" else ""
+            self.out.line(f"#{frame.number}  {frame.address:#x} in {frame.symbol}"
+                          f"{' at ' + source if source else ''}{where}{scanned}")
 
     def do_page(self, argument: str) -> None:
         """page ADDR: the page walk."""
@@ -339,8 +383,7 @@ class Debugger:
 
     def do_help(self, argument: str) -> None:
         """help."""
-        usage = __doc__.split("\n\n")[1]
-        self.out.lines(usage.splitlines())
+        self.out.lines(self._help)
 
     def do_quit(self, argument: str) -> None:
         """quit."""

@@ -58,6 +58,14 @@ class HexString:
         return "a string of hex digits"
 
 
+class Base64:
+    """A string of base64 characters (a zlib-compressed memory chunk)."""
+
+    @staticmethod
+    def describe() -> str:
+        return "a base64 string"
+
+
 class Text:
     """A string."""
 
@@ -66,11 +74,14 @@ class Text:
         return "a string"
 
 
+GENERAL_REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+                     "r13", "r14", "r15", "rip", "rflags")   # every dump has them (kernel/crashdump.py)
 U64 = Number(0, (1 << 64) - 1)
 U32 = Number(0, (1 << 32) - 1)
 COUNT = Number(0, (1 << 63) - 1)
 NOTHING = None                                   # JSON null
 MAYBE_U64 = OneOf((U64, NOTHING))
+_BASE64 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 DUMP_SCHEMA = Record(
     required={
@@ -81,7 +92,7 @@ DUMP_SCHEMA = Record(
                       "trap": OneOf((NOTHING, Record(required={"vector": Number(0, 255)},
                                                      optional={"name": Text, "cpl": Number(0, 3),
                                                                "error_code": OneOf((U32, NOTHING))})))}),
-        "registers": Record(required={"rip": U64, "rsp": U64}, optional={}, others=MAYBE_U64),
+        "registers": Record(required={name: U64 for name in GENERAL_REGISTERS}, optional={}, others=MAYBE_U64),
         "stack": Items(Record(required={"address": U64}, optional={"value": MAYBE_U64})),
         "modules": Items(Record(required={"name": Text, "base": U64, "size": COUNT},
                                 optional={"symbols": OneOf((NOTHING, Mapping(U64)))})),
@@ -97,6 +108,9 @@ DUMP_SCHEMA = Record(
             "instance": OneOf((U64, NOTHING)), "criterion": OneOf((U64, NOTHING)),
             "inputs_address": MAYBE_U64}))),
         "log_tail": Items(Text),
+        "memory": Items(Record(required={"address": U64, "size": Number(1, 1 << 20), "zlib": Base64},
+                               optional={})),
+        "regions": Items(Record(required={"start": U64, "end": Number(0, 1 << 64), "rights": Text}, optional={})),
     },
 )
 
@@ -123,6 +137,10 @@ def _problem(value, shape, where: str) -> str | None:
     if shape is HexString:
         if not isinstance(value, str) or len(value) % 2 or any(c not in "0123456789abcdefABCDEF" for c in value):
             return f"{where}: a string of hex digits, not {_kind(value)}"
+        return None
+    if shape is Base64:
+        if not isinstance(value, str) or len(value) % 4 or any(c not in _BASE64 for c in value):
+            return f"{where}: a base64 string, not {_kind(value)}"
         return None
     if isinstance(shape, Items):
         if not isinstance(value, list):
@@ -160,6 +178,10 @@ def _describe(shape) -> str:
         return "null"
     if isinstance(shape, (Record, Mapping)):
         return "an object"
+    if shape is Base64:
+        if not isinstance(value, str) or len(value) % 4 or any(c not in _BASE64 for c in value):
+            return f"{where}: a base64 string, not {_kind(value)}"
+        return None
     if isinstance(shape, Items):
         return "a list"
     return shape.describe()

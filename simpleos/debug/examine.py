@@ -1,7 +1,9 @@
 """The `x` command: examine memory as gdb does (x/21gx ipc_context, x/4i $rip, x/s $rdi).
 
 `x/NFU ADDR`: N units, format F (x hex, d signed, u unsigned, i instructions,
-s string), unit size U (b 1, h 2, w 4, g 8 bytes). Every line starts with
+s string), unit size U (b 1, h 2, w 4, g 8 bytes). x/s on a criterion value
+of a loaded channel file prints the value by its length prefix
+(contentvalues.py), not the bytes that follow it. Every line starts with
 the address and its symbol, so an array printed past its end shows the
 name of what lies after it. Reads memory only.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from .contentvalues import loaded_values
 
 SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
 FORMATS = "xduis"
@@ -55,6 +59,10 @@ def examine(target, address: int, spec: Spec) -> list[str]:
             raise MemoryError(f"cannot access memory at {address:#x}")
         return [f"   {label(target, a)}:\t{m} {o}".rstrip() for a, _, m, o in found]
     if spec.format == "s":
+        value = loaded_values(target).get(address)
+        if value is not None:       # a channel file's value: its length, not a NUL, ends it
+            return [f"{label(target, address)}:\t{value.data.decode('utf-8', 'replace')!r}  (length-prefixed "
+                    f"value, {value.length} bytes: rule {value.instance}, field {value.field})"]
         return [f"{label(target, address)}:\t{_string_at(target, address)!r}"]
     lines = []
     per_line = PER_LINE[spec.size]

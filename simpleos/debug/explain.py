@@ -21,6 +21,7 @@ from ..machine.trap import PAGE_FAULT, Trap, describe_error_code
 from .pagewalk import why_not
 
 INPUT_READERS = ("match_instance", "compare_string")   # sensor functions that use inputs[i]
+STRING_REACH = 1 << 16          # compare_string reads at most a value's length (u16) past the pointer
 
 
 @dataclass
@@ -99,15 +100,29 @@ def describe_input_read(found: InputRead) -> str:
     return text
 
 
-def sensor_input_read(registers: dict[str, int], criterion: int | None, symbolize, read_word) -> InputRead | None:
+def describe_rule_read(found: InputRead, instance, file: str) -> str:
+    """Which rule of which channel file made the sensor read that input, in words."""
+    if found.index >= found.count:
+        return (f"rule {instance} of {file} has a criterion on input {found.index + 1} (index {found.index}); "
+                f"the sensor supplies only {found.count} inputs")
+    return (f"rule {instance} of {file} has a string criterion on input {found.index + 1} (index {found.index}), "
+            f"which the sensor supplies as an integer ({found.value:#x}), not as a pointer to a string")
+
+
+def sensor_input_read(registers: dict[str, int], criterion: int | None, symbolize, read_word,
+                      fault_address: int | None = None) -> InputRead | None:
     """The sensor's inputs[i] read behind a fault in match_instance/compare_string, if that is
     where it happened. `symbolize(address)` names an address; `read_word(address)` reads 8
-    bytes (or returns None)."""
+    bytes (or returns None). With `fault_address`, the fault must also be at inputs[i] itself
+    or inside the string inputs[i] points to (not, say, in the rule being walked)."""
     where = symbolize(registers["rip"]).split("!")[-1].split("+")[0]
     if where not in INPUT_READERS or criterion is None:
         return None
     base, count = registers["r14"], registers["r15"]
     slot = base + 8 * criterion
+    if fault_address is not None and fault_address != slot and \
+            not 0 <= fault_address - registers["r9"] < STRING_REACH:
+        return None
     value = read_word(slot)
     if value is None:
         value = registers["r9"]           # match_instance keeps inputs[i] in r9

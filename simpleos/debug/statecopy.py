@@ -59,7 +59,7 @@ class _Freezer(pickle.Pickler):
         if name is not None:
             return _shared, (name,)
         kind = type(obj)
-        if kind is Image:
+        if isinstance(obj, Image):             # an assembled image or a loaded ELF: never changed
             self._kept[id(obj)] = obj
             return _kept, (id(obj),)
         if kind is types.FunctionType and (obj.__closure__ is not None or "<locals>" in obj.__qualname__):

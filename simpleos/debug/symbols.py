@@ -15,10 +15,20 @@ from ..assembler import Image
 
 
 class UnknownSymbol(LookupError):
-    """No code or data by that name."""
+    """No code or data by that name (args: the name, and the nearest known name or None)."""
 
     def __str__(self) -> str:
-        return f"no symbol {self.args[0]!r}"
+        nearest = self.args[1] if len(self.args) > 1 else None
+        return f"no symbol {self.args[0]!r}" + (f" (did you mean {nearest}?)" if nearest else "")
+
+
+def nearest_name(wanted: str, names) -> str | None:
+    """The known name closest to a mistyped one (difflib's ratio, at least 0.75), or None.
+    `wanted` may carry a 'module!' qualifier: the answer then carries it too."""
+    import difflib
+    qualifier, bang, name = wanted.rpartition("!")
+    found = difflib.get_close_matches(name, sorted(set(names)), n=1, cutoff=0.75)
+    return f"{qualifier}{bang}{found[0]}" if found else None
 
 
 @dataclass
@@ -29,7 +39,15 @@ class CodeRegion:
 
     def contains(self, address: int) -> bool:
         """Is `address` inside the image?"""
-        return self.image.base <= address < self.image.base + len(self.image.code)
+        return image_contains(self.image, address)
+
+
+def image_contains(image: Image, address: int) -> bool:
+    """Is `address` inside `image`: its code and data, or (an ELF executable) any of its segments?"""
+    if image.base <= address < image.base + len(image.code):
+        return True
+    segment_at = getattr(image, "segment_at", None)
+    return segment_at is not None and segment_at(address) is not None
 
 
 def regions(kernel, process) -> list[CodeRegion]:
@@ -42,6 +60,12 @@ def regions(kernel, process) -> list[CodeRegion]:
             found.append(CodeRegion("kapi", kapi))
     found += [CodeRegion(module.name, module.image) for module in kernel.modules]
     return found
+
+
+def target_regions(target) -> list[CodeRegion]:
+    """regions() of a live target; none for a crash dump, which keeps no images."""
+    kernel = getattr(target, "kernel", None)
+    return regions(kernel, target.current_process) if kernel is not None else []
 
 
 def process_label(process) -> str:
@@ -62,11 +86,12 @@ def symbolize(kernel, process, address: int) -> str:
     return f"{address:#x}"
 
 
-def lookup(kernel, process, symbol: str, others=()) -> int:
+def lookup(kernel, process, symbol: str, others=(), first: CodeRegion | None = None) -> int:
     """The address of 'compare_string', 'sensor.sys!compare_string', 'beacon!_start' or a module
-    name ('sensor.sys' = its base). `others`: more processes whose images may be named."""
+    name ('sensor.sys' = its base). `others`: more processes whose images may be named;
+    `first`: an image searched before all others (`debug PROG`'s program, even before it runs)."""
     qualifier, _, name = symbol.rpartition("!")
-    candidates = regions(kernel, process)
+    candidates = ([first] if first is not None else []) + regions(kernel, process)
     for other in others:
         if other is not process and other.ring == 3 and other.image is not None:
             candidates.append(CodeRegion(process_label(other), other.image))
@@ -79,4 +104,6 @@ def lookup(kernel, process, symbol: str, others=()) -> int:
         for region in candidates:
             if name in (region.name, region.image.name):
                 return region.image.base
-    raise UnknownSymbol(symbol)
+    known = [label for region in candidates if not qualifier or qualifier in (region.name, region.image.name)
+             for label in region.image.symbols]
+    raise UnknownSymbol(symbol, nearest_name(symbol, known))

@@ -25,7 +25,8 @@ from typing import Callable
 
 from ..isolation import model_named
 from ..kernel.bugcheck import Bugcheck
-from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, WATCHDOG_VIRTUAL_SECONDS
+from ..assembler import Image
+from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, RAN, WATCHDOG_VIRTUAL_SECONDS
 from ..machine import decode
 from ..machine.layout import is_canonical
 from ..system import BootOptions
@@ -33,9 +34,10 @@ from . import stops
 from .checkpoints import CheckpointStore
 from .guestmem import read_virtual, write_virtual
 from .poweron import ConsoleEcho, power_on
+from .program import DebuggedProgram
 from .snapshot import snapshot_of_home
 from .stops import StopEvent, signal_for_trap
-from .symbols import lookup, process_label, symbolize
+from .symbols import lookup, process_label, regions, symbolize
 from .timetravel import _BUGCHECKED, Edit, TimeTravel
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -55,11 +57,15 @@ class DebugTarget(TimeTravel):
     """The debuggable machine (see the module docstring)."""
 
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
-                 on_power_on: Callable[[object], None] | None = None) -> None:
+                 on_power_on: Callable[[object], None] | None = None, program: Image | None = None,
+                 on_program_start: Callable[[object], None] | None = None) -> None:
         """`on_power_on(kernel)`, if given, runs after init is spawned at every power-on
-        (the first and each replay), e.g. to spawn an extra program: it must be deterministic."""
+        (the first and each replay), e.g. to spawn an extra program: it must be deterministic.
+        `program`: `simpleos debug PROG` -- started when the boot goes idle (program.py), and
+        then `on_program_start(process)` is told."""
         model_named(options.model)  # unknown model: bad input before anything happens
         self.options = options
+        self.program = DebuggedProgram(program, on_program_start) if program is not None else None
         self.break_on_fault = break_on_fault
         self.on_power_on = on_power_on
         self.snapshot = snapshot_of_home(options)
@@ -85,6 +91,8 @@ class DebugTarget(TimeTravel):
             self.machine.power_off()        # the machine of the previous power-on is gone
         powered = power_on(self.snapshot, self.options, echo=ConsoleEcho(self))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
+        if self.program is not None:
+            self.program.powered_on()
         if self.on_power_on is not None:
             self.on_power_on(self.kernel)
         self.kernel.stop_on_fault = self.break_on_fault
@@ -129,9 +137,11 @@ class DebugTarget(TimeTravel):
     # --- registers and memory -------------------------------------------------------------
 
     def registers(self) -> dict[str, int]:
-        """All registers by name; RFLAGS appears as both 'rflags' and 'eflags'."""
+        """All registers by name; RFLAGS appears as both 'rflags' and 'eflags'. CR2 is the
+        address of the last page fault, as the hardware keeps it (CPU.cr2)."""
         values = {name: self.cpu.read(_CPU_NAME.get(name, name)) for name in REGISTER_NAMES}
         values["rflags"] = values["eflags"]
+        values["cr2"] = self.cpu.cr2
         return values
 
     def write_register(self, name: str, value: int) -> None:
@@ -176,7 +186,25 @@ class DebugTarget(TimeTravel):
     def lookup(self, symbol: str) -> int:
         """The address of 'compare_string', 'sensor.sys!compare_string', '_start', ...
         (raises symbols.UnknownSymbol, a LookupError)."""
-        return lookup(self.kernel, self.current_process, symbol, others=list(self.kernel.processes.values()))
+        first = self.program.region() if self.program is not None else None
+        return lookup(self.kernel, self.current_process, symbol, others=list(self.kernel.processes.values()),
+                      first=first)
+
+    def program_breakpoint_owner(self, address: int) -> str | None:
+        """`debug PROG`: a user address inside PROG means PROG's code -- its breakpoints stop
+        only PROG (the name to restrict them to); otherwise None."""
+        if self.program is not None and self.program.contains(address):
+            return self.program.name
+        return None
+
+    def code_contains(self, address: int) -> bool:
+        """Is `address` inside known code (a kernel module or the current process's image)?"""
+        return any(region.contains(address) for region in regions(self.kernel, self.current_process))
+
+    def memory_map(self):
+        """The current address space's regions, named (memmap.Region each, lowest first)."""
+        from .memmap import live_map
+        return live_map(self.kernel, self.current_process, self.cpu.address_space())
 
     # --- breakpoints ---------------------------------------------------------------------
 
@@ -368,6 +396,8 @@ class DebugTarget(TimeTravel):
             self.bugcheck = bugcheck
             return _BUGCHECKED
         if result == IDLE:
+            if self.program is not None and self.program.on_idle(self.kernel):
+                return RAN           # `debug PROG`: the program started (or ended); the machine goes on
             self.idle = True
         else:
             self.checkpoints.consider(self, replaying=self._replaying)

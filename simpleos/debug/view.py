@@ -1,14 +1,16 @@
 """The context view (pwndbg / GEF style): what a student looks at each time the machine stops.
 
-Four panes: the state line (position, process, pid, ring = CPL, CR3, why
+Five panes: the state line (position, process, pid, ring = CPL, CR3, why
 it stopped), the registers (the ones changed since the last view marked),
-the code around RIP with symbol+offset names, and the stack with a symbol
+the source lines around RIP with their comments (the .asm or .c file, from
+the line table), the code around RIP with symbol+offset names (and the current
+instruction's memory operand dereferenced), and the stack with a symbol
 for every word that points into known code. Builds lines for an Output;
 it must not run the machine or change it.
 """
 from __future__ import annotations
 
-from . import disasm
+from . import disasm, sourceview
 from .output import ADDRESS, CHANGED, CURRENT, DIM, HEADING, SYMBOL, Line
 
 GENERAL = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -96,11 +98,20 @@ def stack_lines(target, rsp: int, words: int = STACK_WORDS) -> list[Line]:
     return lines
 
 
+def operand_lines(target, rip: int) -> list[Line]:
+    """The current instruction's memory operand, worked out and dereferenced (operand.py)."""
+    from .operand import memory_operand
+    text = memory_operand(target, rip)
+    return [[("   " + text, DIM)]] if text else []
+
+
 def context(target, previous: dict[str, int] | None = None) -> list[Line]:
     """The whole context view."""
     registers = target.registers()
     lines = [heading("state"), state_line(target), [(f" stopped: {target.last_stop}", "")]]
     lines += [heading("registers")] + register_lines(registers, previous)
-    lines += [heading("code")] + code_lines(target, registers["rip"])
+    lines += [heading(f"source {sourceview.where(target, registers['rip'])}".rstrip())]
+    lines += sourceview.source_pane(target, registers["rip"])
+    lines += [heading("code")] + code_lines(target, registers["rip"]) + operand_lines(target, registers["rip"])
     lines += [heading("stack")] + stack_lines(target, registers["rsp"])
     return lines

@@ -12,14 +12,9 @@ never sees the kernel, the machine or a process.
                                     ring 3: kill), KILL, or BUGCHECK
   on_sensor_death(death, services)  the sensor process died: restart it? quarantine?
 
-The smallest complete model is three lines (Lab 6):
-
-    class Sandboxed(IsolationModel):
-        name = "sandboxed"
-        sensor_ring = 3
-
-Put it in a file of its own in this folder; the registry (__init__.py)
-finds it by itself.
+The smallest complete model is a name and a ring (monolithic.py is just
+that). Put a model in a file of its own in this folder; the registry
+(__init__.py) finds it by itself.
 """
 from __future__ import annotations
 

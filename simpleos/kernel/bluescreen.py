@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from .bugcheck import Bugcheck
 
+FIRST_LINE = "  :("                 # the screen starts here (after one empty line)
+LAST_LINE = "  Restarting ..."      # and ends here (before one empty line)
+
 
 def blue_screen(bugcheck: Bugcheck, symbol: str | None, dump_path: str | None) -> list[str]:
     """The lines of the blue screen for `bugcheck`."""
@@ -14,7 +17,7 @@ def blue_screen(bugcheck: Bugcheck, symbol: str | None, dump_path: str | None) -
     failed = bugcheck.where() + (f" ({symbol})" if symbol else "")
     return [
         "",
-        "  :(",
+        FIRST_LINE,
         "  Your PC ran into a problem and needs to restart.",
         "",
         f"  Stop code: {bugcheck.name}",
@@ -24,6 +27,6 @@ def blue_screen(bugcheck: Bugcheck, symbol: str | None, dump_path: str | None) -
         f"  *** {bugcheck.module} - Address 0x{bugcheck.rip:016X} base at 0x{bugcheck.rip - bugcheck.offset:016X}",
         "",
         f"  Collecting data for crash dump ... {dump_path or 'no dump written'}",
-        "  Restarting ...",
+        LAST_LINE,
         "",
     ]

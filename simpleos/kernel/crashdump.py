@@ -4,7 +4,9 @@ Like a Windows kernel minidump: the stop code and parameters, the CPU
 registers at the fault, the stack, the bytes of the faulting instruction,
 the loaded modules with their symbols, the faulting thread, the last lines
 of the log -- and, since the culprit here is content, the channel file and
-rule the sensor was interpreting. Written as JSON (readable in an editor,
+rule the sensor was interpreting -- and the memory a post-mortem debugger
+needs, compressed (dumpmemory.py: the faulting module, the stack, the
+inputs and the content; kilobytes), with the address space's ranges. Written as JSON (readable in an editor,
 easy for `simpleos analyze`) to /dumps/ on the machine's disk, and copied
 to <machine>/dumps/ on the host; only the newest KEEP_DUMPS are kept in
 each place, so a bootloop of any length never fills the disk. Capture must
@@ -17,6 +19,7 @@ import re
 from pathlib import Path
 
 from .bugcheck import Bugcheck
+from .dumpmemory import capture_memory, capture_ranges
 from .fs import DiskFull
 
 DUMP_DIR = "/dumps"
@@ -71,6 +74,8 @@ def capture(kernel, bugcheck: Bugcheck, boot_index: int) -> dict:
         "sensor": kernel.sensor.crash_context(read) if kernel.sensor is not None else None,
         "log_tail": kernel.console.lines[-20:],
     }
+    dump["memory"] = capture_memory(kernel, space, bugcheck.rip, registers["rsp"], dump["sensor"])
+    dump["regions"] = capture_ranges(space)
     return dump
 
 

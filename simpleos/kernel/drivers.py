@@ -19,7 +19,7 @@ from ..digest import sha256
 from ..channel.templates import IPC, PROCESS
 from ..errors import BadInput
 from ..machine.layout import USER_TEXT_BASE
-from ..record import dataclass, field
+from ..record import dataclass, field, replace
 from ..resources import drivers_dir
 
 
@@ -114,4 +114,4 @@ def bind_imports(image: Image, kapi: Image) -> Image:
             raise BadInput(f"{image.name} imports {symbol[len(IMPORT_PREFIX):]!r}, which the kernel does not export")
         offset = address - image.base
         code[offset:offset + 8] = kapi.symbols[function].to_bytes(8, "little")
-    return Image(image.name, image.base, bytes(code), image.data_offset, dict(image.symbols))
+    return replace(image, code=bytes(code), symbols=dict(image.symbols))   # text_end, line table kept

@@ -16,27 +16,28 @@ import random
 from typing import Callable
 
 from .. import __version__
-from ..assembler import Image, assemble
+from ..assembler import Image, assemble, read_source
 from ..errors import BadInput
 from ..machine.cpu import SliceEnd
 from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
 from ..machine.machine import Machine
-from ..machine.paging import USER
 from ..record import dataclass
 from ..resources import kernel_asm_dir
 from . import bootstatus, costs, errno
 from .bugcheck import watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
-from .loader import (USER_DEFINES, Module, argument_block, find_program, first_user_registers, iretq_frame)
+from .loader import (USER_DEFINES, Module, find_program, first_user_registers, initial_stack, iretq_frame,
+                     map_program)
 from .pipes import PipeEnd, PipeNamespace
 from .placement import KAPI_USER_BASE
+from .role import init_program
 from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
 from .sched import Scheduler, slice_length
 from .services import ModelServices
 from .syscalls import dispatch
 from .traps import on_fault
-from .vm import DATA, TEXT, KernelSpace, map_fresh_pages, map_user_stack
+from .vm import DATA, TEXT, KernelSpace, map_user_stack
 from .waiting import Gone
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
@@ -119,11 +120,12 @@ class Kernel:
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
                  f"user {USER_CODE_SELECTOR:#04x}/{USER_DATA_SELECTOR:#04x}")
         self.log(f"memory: {mib} MiB RAM, direct map at 0xffff800000000000 (supervisor, NX)")
-        entry = self.load_kernel_module("entry.asm", (kernel_asm_dir() / "entry.asm").read_text(), "kernel")
+        entry_source, entry_origins = read_source(kernel_asm_dir() / "entry.asm")   # origins: for line tables
+        entry = self.load_kernel_module("entry.asm", entry_source, "kernel", origins=entry_origins)
         self.user_entry = entry.symbols["user_entry"]
-        kapi_source = (kernel_asm_dir() / "kapi.asm").read_text()
-        self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES)
-        self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES)
+        kapi_source, kapi_origins = read_source(kernel_asm_dir() / "kapi.asm")
+        self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES, kapi_origins)
+        self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES, kapi_origins)
         self.log(self.model.describe())
 
     def connect_cpu(self) -> None:
@@ -148,7 +150,7 @@ class Kernel:
 
     def start_init(self) -> int:
         """Start init, the first user process (the only one that may say "boot complete")."""
-        init = self.init_pid = self.spawn_program("init")
+        init = self.init_pid = self.spawn_program(init_program(self))
         if init < 0:
             raise BadInput("userland/init.asm is missing")
         self.log(f"init: started as pid {init} (ring 3)")
@@ -156,11 +158,12 @@ class Kernel:
 
     # --- the kernel half -----------------------------------------------------------------
 
-    def load_kernel_module(self, name: str, source: str, module_name: str, defines=None) -> Image:
-        """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only."""
+    def load_kernel_module(self, name: str, source: str, module_name: str, defines=None, origins=None) -> Image:
+        """Assemble ring-0 code into the kernel half: text RX, data RW+NX, supervisor only.
+        `origins` (read_source's, or None) name each source line for the line table."""
         first_try = assemble(source, 0, name, defines)
         base = self.kernel_space.reserve(len(first_try.code))
-        image = assemble(source, base, name, defines)
+        image = assemble(source, base, name, defines, origins)
         self.install_kernel_image(module_name, image)
         return image
 
@@ -196,26 +199,24 @@ class Kernel:
         return process
 
     def spawn(self, image: Image, name: str, parent: Process | None = None, argument: bytes = b"") -> Process:
-        """Create a ring-3 process from an image assembled at USER_TEXT_BASE.
-        `argument` (a string) is copied to the top of its stack; rdi points at it."""
+        """Create a ring-3 process from an image: assembled at USER_TEXT_BASE (`argument`, a
+        string, is copied to the top of its stack and rdi points at it) or an ELF executable
+        (argc/argv/auxv on the stack as Linux lays them out)."""
         if sum(p.alive for p in self.processes.values()) >= MAX_PROCESSES:
             raise BadInput("too many processes")
         space = self.kernel_space.new_user_space()
-        frames = map_fresh_pages(space, image.base, image.data_offset, USER | TEXT, image.text)
-        if image.data:
-            frames += map_fresh_pages(space, image.base + image.data_offset, len(image.data), USER | DATA, image.data)
+        frames = map_program(space, image)
         stack_top, stack_frames = map_user_stack(space)
         kernel_stack = self.machine.memory.alloc_frame()
         process = self._new_process(name, space, image, ring=3, frames=frames + stack_frames + [kernel_stack],
                                     parent=parent.pid if parent else 0,
                                     argument=argument.decode("utf-8", "replace"))
-        block = argument_block(argument)
-        stack_pointer = (stack_top - len(block)) & ~0xF
-        self.machine.memory.write(stack_frames[-1] + (stack_pointer & (PAGE_SIZE - 1)), block)
-        frame = iretq_frame(image.entry, stack_pointer - 16)
+        stack = initial_stack(image, name, argument, stack_top, self.random.randbytes)
+        self.machine.memory.write(stack_frames[-1] + (stack.address & (PAGE_SIZE - 1)), stack.content)
+        frame = iretq_frame(image.entry, stack.rsp)
         self.machine.memory.write(kernel_stack + PAGE_SIZE - len(frame), frame)
         process.context = self.cpu.derive_context(
-            self.ring0_context, first_user_registers(kernel_stack, len(frame), self.user_entry, stack_pointer))
+            self.ring0_context, first_user_registers(kernel_stack, len(frame), self.user_entry, stack.rdi))
         self.scheduler.add(process)
         self.clock.advance(costs.PROCESS_CREATE)
         return process

@@ -10,8 +10,7 @@ BUGCHECK even at ring 3 (Windows' CRITICAL_PROCESS_DIED).
 """
 from __future__ import annotations
 
-
-from ..machine.trap import Trap
+from ..machine.trap import BREAKPOINT, Trap
 from ..record import dataclass
 from .bugcheck import bugcheck_for_trap
 from .proc import Process
@@ -46,7 +45,21 @@ def fault_record(kernel, process: Process, trap: Trap) -> Fault:
 
 
 def kill_report(process: Process, trap: Trap) -> str:
-    """xv6-style: 'pid 7 crasher: trap 14 #PF (page fault) rip 0x400012 <_start+0x12> addr 0x... err 0x5 [...] -- killed'."""
-    symbol = process.image.symbol_at(trap.rip) if process.image is not None else None
+    """xv6-style: 'pid 7 crasher: trap 14 #PF (page fault) rip 0x400012 <_start+0x12> addr 0x... err 0x5 [...] -- killed'.
+    A C program's line is named too ('<main+0x1d> (kread.c:19)'), and a #BP from the int3
+    padding after the code says what happened: the program ran past the end of its code."""
+    image = process.image
+    symbol = image.symbol_at(trap.rip) if image is not None else None
     where = f"{symbol[0]}+{symbol[1]:#x}" if symbol else None
-    return f"pid {process.pid} {process.name}: {trap.summary(where)} -- killed"
+    line = image.source_line(trap.rip) if hasattr(image, "source_line") else None
+    text = trap.summary(where, f"{line.file}:{line.line}" if line else None)
+    if ran_past_end(image, trap):
+        text += f" -- ran past the end of its code at {trap.rip - 1:#x} (into the int3 padding)"
+    return f"pid {process.pid} {process.name}: {text} -- killed"
+
+
+def ran_past_end(image, trap: Trap) -> bool:
+    """Did a ring-3 program run off the end of its code? True for a #BP whose int3 (the byte
+    before RIP: int3 is a trap) is not an instruction of the program but the padding after it."""
+    return (trap.vector == BREAKPOINT and trap.cpl == 3 and image is not None
+            and image.in_padding(trap.rip - 1))

@@ -88,6 +88,9 @@ class CPU(TrapHooks):
         self._emulation: emulate.Emulated | None = None      # an instruction to complete, then go on
         self._context_before_trap = None                     # registers before a machine-raised #GP
         self._retired_before = 0                             # retired in earlier legs of this slice
+        # CR2 as the hardware keeps it: the address of the last #PF, until the next one (0 after
+        # reset). unicorn's own CR2 register does not hold it (docs/unicorn-notes.md, note 3).
+        self.page_fault_address = 0
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid_instruction)
         self.uc.hook_add(UC_HOOK_INSN, self._on_syscall_instruction, None, 1, 0, X.UC_X86_INS_SYSCALL)
@@ -145,7 +148,8 @@ class CPU(TrapHooks):
         return value.value
 
     def write(self, name: str, value: int) -> None:
-        """Write a register by name. Writing 'cr3' switches address space and flushes the TLB."""
+        """Write a register by name. Writing 'cr3' switches address space and flushes the TLB;
+        writing 'cr2' sets the last page-fault address (see `cr2`)."""
         register = self._register_value
         register.value = value & _U64
         status = _uclib.uc_reg_write(self.uc._uch, _REGISTER_IDS[name], ctypes.byref(register))
@@ -153,6 +157,14 @@ class CPU(TrapHooks):
             raise RuntimeError(f"uc_reg_write({name}) failed ({status})")
         if name == "cr3":
             self.counter.set_space(value)
+        elif name == "cr2":
+            self.page_fault_address = value
+
+    @property
+    def cr2(self) -> int:
+        """CR2: the linear address of the last page fault (kept by the fault path, not read
+        from unicorn, whose CR2 register is overwritten after the fault hook)."""
+        return self.page_fault_address
 
     def read_syscall_registers(self) -> tuple[int, ...]:
         """rax, rdi, rsi, rdx, r10, r8, r9 in one call into unicorn (the syscall

@@ -44,6 +44,19 @@ def count_instructions(code: bytes, address: int, end: int) -> int | None:
     return count if position == end else None
 
 
+def disassemble_with_writes(code: bytes, address: int) -> list[tuple[int, int, str, str, frozenset[str]]]:
+    """disassemble(), plus the 64-bit registers each instruction writes, explicitly or not
+    ('push rbx' writes rsp; 'mov ebp, edi' writes rbp)."""
+    found = []
+    for insn in _disassembler().disasm(code, address):
+        try:
+            written = frozenset(_full_register(insn.reg_name(r)) for r in insn.regs_access()[1])
+        except Exception:  # capstone cannot say for some instructions: assume the worst
+            written = frozenset({"rsp", "rbp"})
+        found.append((insn.address, insn.size, insn.mnemonic, insn.op_str, written))
+    return found
+
+
 def fault_was_write(code: bytes, address: int, fault_address: int, register) -> bool:
     """Did the instruction at `address` fault on a *write* to `fault_address`?
 
@@ -85,5 +98,5 @@ def _full_register(name: str) -> str:
     if name.startswith("r") and name[1:].rstrip("dwb").isdigit():
         return name.rstrip("dwb")
     table = {"eax": "rax", "ebx": "rbx", "ecx": "rcx", "edx": "rdx", "esi": "rsi", "edi": "rdi",
-             "ebp": "rbp", "esp": "rsp"}
+             "ebp": "rbp", "esp": "rsp", "bp": "rbp", "sp": "rsp", "bpl": "rbp", "spl": "rsp"}
     return table.get(name, name)

@@ -107,6 +107,25 @@ class InstructionCounter:
         self._tail_range = _TailRange.of(_add_native_hook(uc, UC_HOOK_CODE, _native.icount_on_tail_instruction,
                                                           self._counter, *_NOWHERE))
         self.breakpoints: tuple[int, ...] = ()
+        self.suspended = False
+
+    def suspend(self) -> None:
+        """Take the block hook out: nothing is counted, and no budget or breakpoint holds until
+        resume(). Only for a caller that bounds runs another way (the fuzzer: machine/edges.py's
+        block budget)."""
+        if not self.suspended:
+            _uclib.uc_hook_del(self._uc._uch, ctypes.c_size_t(self._handle))
+            self._uc.ctl_flush_tb()      # translated code still calls a hook until retranslated
+            self.suspended = True
+
+    def resume(self) -> None:
+        """Put the block hook back (the cached block counts are still right: the cache is
+        told of every code change, suspended or not)."""
+        if self.suspended:
+            self._handle = _add_native_hook(self._uc, UC_HOOK_BLOCK, _native.icount_on_block,
+                                            self._counter, 1, 0)
+            self._uc.ctl_flush_tb()
+            self.suspended = False
 
     # --- a run ---------------------------------------------------------------------------
 

@@ -12,18 +12,20 @@ Mechanism only: when to take or use a copy is the debugger's business.
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
 
+from ..record import dataclass
 from .layout import PAGE_SIZE
 
 
 @dataclass(eq=False)
 class MachineState:
-    """RAM pages [0, high_water), the allocator's free list and the CPU's registers."""
+    """RAM pages [0, high_water), the allocator's free list and the CPU's registers (CR2,
+    which unicorn's saved context does not hold, apart: CPU.page_fault_address)."""
     pages: tuple[bytes, ...]
     high_water: int
     free_frames: tuple[int, ...]
     registers: bytes
+    page_fault_address: int = 0
 
     def private_bytes(self, previous: "MachineState | None") -> int:
         """Bytes of RAM this copy holds that `previous` does not share."""
@@ -43,7 +45,8 @@ def capture(cpu, previous: MachineState | None = None) -> MachineState:
         if index < len(old) and old[index] == page:
             page = old[index]
         pages.append(page)
-    return MachineState(tuple(pages), high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()))
+    return MachineState(tuple(pages), high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()),
+                        cpu.page_fault_address)
 
 
 def restore(cpu, state: MachineState) -> None:
@@ -60,6 +63,7 @@ def restore(cpu, state: MachineState) -> None:
         memory.write(state.high_water, bytes(memory.high_water - state.high_water))
     memory.set_allocator(state.high_water, list(state.free_frames))
     cpu.load_registers(state.registers)
+    cpu.page_fault_address = state.page_fault_address
     memory.drop_translations()
 
 

@@ -98,12 +98,14 @@ class Trap:
         """For #PF: was the access an instruction fetch?"""
         return bool(self.error_code and self.error_code & PF_FETCH)
 
-    def summary(self, symbol: str | None = None) -> str:
+    def summary(self, symbol: str | None = None, source: str | None = None) -> str:
         """One line: 'trap 14 #PF (page fault) rip 0x... <symbol> addr 0x... err 0x5 [user read, ...]'
-        (`symbol`, if given, names the code at RIP, e.g. '_start+0x12')."""
+        (`symbol`, if given, names the code at RIP, e.g. '_start+0x12'; `source` its line, 'kread.c:19')."""
         text = f"trap {self.vector} {self.name} ({self.description}) rip {self.rip:#x}"
         if symbol:
             text += f" <{symbol}>"
+        if source:
+            text += f" ({source})"
         if self.address is not None:
             text += f" addr {self.address:#x}"
         if self.error_code is not None and self.vector == PAGE_FAULT:

@@ -66,7 +66,7 @@ class TrapHooks:
         self._stop_at_fault(uc, rip, started=vector not in _TRAPS)
         address = error_code = None
         if vector == PAGE_FAULT:
-            address = uc.reg_read(X.UC_X86_REG_CR2)
+            address = self.page_fault_address = uc.reg_read(X.UC_X86_REG_CR2)
             error_code = self._page_fault_error_code(address, rip, cpl)
         self._trap = Trap(vector=vector, cpl=cpl, rip=rip, address=address, error_code=error_code,
                           kind=EXCEPTION)

@@ -1,22 +1,19 @@
 """`simpleos channel build | show | validate`: exit codes, one-line stderr, never a traceback."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from simpleos.cli import main
 from cliutil import run_cli as run
-
-SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
-
+from paths import CHANNEL_FILES
 
 
 def test_build_writes_the_same_bytes_as_shipped(tmp_path, capsys):
     out_file = tmp_path / "C-00000291-bad.sys"
-    code, out, _ = run(capsys, "channel", "build", str(SAMPLES / "C-00000291-bad.toml"), "-o", str(out_file))
+    code, out, _ = run(capsys, "channel", "build", str(CHANNEL_FILES / "C-00000291-bad.toml"), "-o", str(out_file))
     assert code == 0 and "4 instances" in out
-    assert out_file.read_bytes() == (SAMPLES / "C-00000291-bad.sys").read_bytes()
+    assert out_file.read_bytes() == (CHANNEL_FILES / "C-00000291-bad.sys").read_bytes()
 
 
 @pytest.mark.parametrize("name, abi, expected", [
@@ -26,12 +23,12 @@ def test_build_writes_the_same_bytes_as_shipped(tmp_path, capsys):
     ("C-00000292-process.sys", True, "valid (template + ABI)"),
 ])
 def test_validate_valid(capsys, name, abi, expected):
-    code, out, err = run(capsys, "channel", "validate", str(SAMPLES / name), *(["--abi"] if abi else []))
+    code, out, err = run(capsys, "channel", "validate", str(CHANNEL_FILES / name), *(["--abi"] if abi else []))
     assert (code, out.strip(), err) == (0, expected, "")
 
 
 def test_validate_abi_rejects_cf291_with_one_line_per_reason(capsys):
-    code, out, err = run(capsys, "channel", "validate", str(SAMPLES / "C-00000291-bad.sys"), "--abi")
+    code, out, err = run(capsys, "channel", "validate", str(CHANNEL_FILES / "C-00000291-bad.sys"), "--abi")
     assert code == 1 and out == ""
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("simpleos: ")
@@ -52,7 +49,7 @@ def test_validate_reports_every_problem(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["show", "validate"])
 def test_zeros_file_is_bad_input(capsys, command):
-    code, out, err = run(capsys, "channel", command, str(SAMPLES / "C-00000291-zeros.sys"))
+    code, out, err = run(capsys, "channel", command, str(CHANNEL_FILES / "C-00000291-zeros.sys"))
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "file is all zero bytes (like the zero-filled C-00000291 files seen in 2024)" in err
 
@@ -73,14 +70,14 @@ def test_bad_source_and_unwritable_output(tmp_path, capsys):
     source.write_text("channel = 291\ntemplate_type = 2\ncontent_version = \n")
     code, _, err = run(capsys, "channel", "build", str(source), "-o", str(tmp_path / "x.sys"))
     assert code == 1 and "TOML syntax error" in err and err.count("\n") == 1
-    good = SAMPLES / "C-00000291-good.toml"
+    good = CHANNEL_FILES / "C-00000291-good.toml"
     code, _, err = run(capsys, "channel", "build", str(good), "-o", str(tmp_path / "no" / "dir" / "x.sys"))
     assert code == 1 and err.startswith("simpleos: cannot write ") and err.count("\n") == 1
 
 
 def test_malformed_file_is_one_line_bad_input(tmp_path, capsys):
     broken = tmp_path / "C-00000291-cut.sys"
-    broken.write_bytes((SAMPLES / "C-00000291-good.sys").read_bytes()[:-3])
+    broken.write_bytes((CHANNEL_FILES / "C-00000291-good.sys").read_bytes()[:-3])
     code, _, err = run(capsys, "channel", "validate", str(broken))
     assert code == 1 and "body_size" in err and err.count("\n") == 1
 

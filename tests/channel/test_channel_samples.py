@@ -3,42 +3,40 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 from simpleos.channel import (IPC, PROCESS, abi_validate, channel_from_name, load_source, parse, serialize,
                               template_validate)
+from paths import CHANNEL_FILES, REPO
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "channel_files"
-SOURCES = ["C-00000291-good", "C-00000291-bad", "C-00000292-process"]
+SOURCES = sorted(source.stem for source in CHANNEL_FILES.glob("C-*.toml"))
 MSSE_PREFIX = b"\\\\.\\pipe\\MSSE-"
 
 
 def test_shipped_files_equal_a_fresh_build():
     for stem in SOURCES:
-        assert (SAMPLES / f"{stem}.sys").read_bytes() == serialize(load_source(SAMPLES / f"{stem}.toml")), stem
-    assert (SAMPLES / "C-00000291-zeros.sys").read_bytes() == bytes(4096)
+        assert (CHANNEL_FILES / f"{stem}.sys").read_bytes() == serialize(load_source(CHANNEL_FILES / f"{stem}.toml")), stem
+    assert (CHANNEL_FILES / "C-00000291-zeros.sys").read_bytes() == bytes(4096)
 
 
 def test_build_tool_check_mode_agrees():
-    tool = subprocess.run([sys.executable, str(ROOT / "tools" / "build_channel_files.py"), "--check"],
+    tool = subprocess.run([sys.executable, str(REPO / "tools" / "build_channel_files.py"), "--check"],
                           capture_output=True, text=True)
     assert tool.returncode == 0, tool.stderr
 
 
 def test_build_tool_output_is_byte_identical_on_rebuild(tmp_path):
     for stem in SOURCES:
-        (tmp_path / f"{stem}.toml").write_bytes((SAMPLES / f"{stem}.toml").read_bytes())
-    tool = [sys.executable, str(ROOT / "tools" / "build_channel_files.py"), "--dir", str(tmp_path)]
+        (tmp_path / f"{stem}.toml").write_bytes((CHANNEL_FILES / f"{stem}.toml").read_bytes())
+    tool = [sys.executable, str(REPO / "tools" / "build_channel_files.py"), "--dir", str(tmp_path)]
     subprocess.run(tool, check=True, capture_output=True)
     first = {p.name: p.read_bytes() for p in tmp_path.glob("*.sys")}
     subprocess.run(tool, check=True, capture_output=True)
     assert first == {p.name: p.read_bytes() for p in tmp_path.glob("*.sys")}
-    assert first == {p.name: p.read_bytes() for p in SAMPLES.glob("*.sys")}
+    assert first == {p.name: p.read_bytes() for p in CHANNEL_FILES.glob("*.sys")}
 
 
 def test_good_file_story():
-    cf = parse((SAMPLES / "C-00000291-good.sys").read_bytes())
+    cf = parse((CHANNEL_FILES / "C-00000291-good.sys").read_bytes())
     assert (cf.channel, cf.template_type, cf.content_version, cf.field_count) == (291, IPC.number, 31, 21)
     assert all(instance.criteria[20].is_wildcard for instance in cf.instances)
     beacon = next(i for i in cf.instances if i.instance_id == 291001)
@@ -47,8 +45,8 @@ def test_good_file_story():
 
 
 def test_bad_file_is_the_good_one_plus_instance_291003():
-    good = parse((SAMPLES / "C-00000291-good.sys").read_bytes())
-    bad = parse((SAMPLES / "C-00000291-bad.sys").read_bytes())
+    good = parse((CHANNEL_FILES / "C-00000291-good.sys").read_bytes())
+    bad = parse((CHANNEL_FILES / "C-00000291-bad.sys").read_bytes())
     assert bad.content_version == 32
     assert set(good.instances) < set(bad.instances)
     new = next(i for i in bad.instances if i.instance_id == 291003)
@@ -59,7 +57,7 @@ def test_bad_file_is_the_good_one_plus_instance_291003():
 
 def test_process_file_reports_the_beacon():
     # notify, not deny: the beacon must start so that channel 291 visibly blocks its pipe
-    cf = parse((SAMPLES / "C-00000292-process.sys").read_bytes())
+    cf = parse((CHANNEL_FILES / "C-00000292-process.sys").read_bytes())
     assert (cf.channel, cf.template_type, cf.field_count) == (292, PROCESS.number, 8)
     rule = next(i for i in cf.instances if i.instance_id == 292001)
     assert rule.action_name == "notify"

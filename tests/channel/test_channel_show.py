@@ -12,15 +12,15 @@ import pytest
 
 from simpleos.channel import ChannelFile, Criterion, Instance, load_channel_file, print_channel_file, render_plain
 from simpleos.cli import main
+from paths import CHANNEL_FILES
 
 HERE = Path(__file__).resolve().parent
-SAMPLES = HERE.parents[1] / "channel_files"
 GOLDEN = HERE / "golden"
 
 
 @pytest.mark.parametrize("stem", ["C-00000291-good", "C-00000291-bad", "C-00000292-process"])
 def test_show_matches_golden(stem, capsys):
-    assert main(["channel", "show", str(SAMPLES / f"{stem}.sys")]) == 0
+    assert main(["channel", "show", str(CHANNEL_FILES / f"{stem}.sys")]) == 0
     out = capsys.readouterr().out
     assert out == (GOLDEN / f"{stem}.show.txt").read_text(encoding="utf-8")
 
@@ -43,13 +43,13 @@ class FakeTerminal(io.StringIO):
 
 def test_terminal_output_uses_rich_tables():
     out = FakeTerminal()
-    print_channel_file(load_channel_file(SAMPLES / "C-00000291-bad.sys"), "C-00000291-bad.sys", out)
+    print_channel_file(load_channel_file(CHANNEL_FILES / "C-00000291-bad.sys"), "C-00000291-bad.sys", out)
     text = out.getvalue()
     assert "instance 291003" in text and "field_21" in text and "┃" in text
 
 
 def test_non_terminal_output_is_plain():
     out = io.StringIO()
-    cf = load_channel_file(SAMPLES / "C-00000292-process.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000292-process.sys")
     print_channel_file(cf, "x.sys", out)
     assert out.getvalue() == render_plain(cf, "x.sys")

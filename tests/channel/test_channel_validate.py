@@ -1,14 +1,12 @@
 """The two validators: CF291's bad file passes the template check and fails the ABI check."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from simpleos.channel import (IPC, ChannelFile, Criterion, Instance, abi_validate, load_channel_file,
                               template_validate)
-
-SAMPLES = Path(__file__).resolve().parents[2] / "channel_files"
+from paths import CHANNEL_FILES
 
 
 def ipc_file(*instances: Instance, field_count: int = 21) -> ChannelFile:
@@ -22,17 +20,17 @@ def criteria(**by_index) -> tuple[Criterion, ...]:
 
 
 def test_good_file_passes_both():
-    cf = load_channel_file(SAMPLES / "C-00000291-good.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000291-good.sys")
     assert template_validate(cf) == [] and abi_validate(cf) == []
 
 
 def test_process_file_passes_both():
-    cf = load_channel_file(SAMPLES / "C-00000292-process.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000292-process.sys")
     assert template_validate(cf) == [] and abi_validate(cf) == []
 
 
 def test_bad_file_passes_template_and_fails_abi():
-    cf = load_channel_file(SAMPLES / "C-00000291-bad.sys")
+    cf = load_channel_file(CHANNEL_FILES / "C-00000291-bad.sys")
     assert template_validate(cf) == []
     assert abi_validate(cf) == ["instance 291003: criterion on field 21 (index 20) reads input #21 "
                                 "but the sensor supplies 20 inputs"]
@@ -53,11 +51,13 @@ def test_integer_criterion_on_field_21_fails_abi_too():
     (ipc_file(Instance(1, 0, criteria()[:20])), "instance 1: criteria_count is 20 but the header's field_count is 21"),
     (ipc_file(Instance(1, 0, criteria()), Instance(1, 0, criteria())), "instance id 1 appears more than once"),
     (ipc_file(Instance(1, 4, criteria())), "instance 1: unknown action 4"),
+    # lab-answer 8: begin (a student tree's validators lack this check until Lab 8 adds one)
     (ipc_file(Instance(1, 0, criteria(i2=Criterion.equals("42")))),
      "instance 1: criterion on field 3 (index 2, creator_pid) is a string equals criterion but creator_pid is an "
      "integer field"),
     (ipc_file(Instance(1, 0, criteria(i0=Criterion.integer(1)))),
      "criterion on field 1 (index 0, pipe_name) is an int criterion but pipe_name is a string field"),
+    # lab-answer 8: end
     (ipc_file(Instance(1, 0, criteria(i0=Criterion(9)))), "has unknown kind 9"),
     (ipc_file(Instance(1, 0, criteria(i0=Criterion(0, b"x")))), "is a wildcard with a 1-byte value"),
     (ipc_file(Instance(1, 0, criteria(i2=Criterion(3, b"x")))), "integer criterion with length 1"),

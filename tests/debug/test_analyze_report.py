@@ -24,11 +24,9 @@ BAD_FILE = str(channel_files_dir() / "C-00000291-bad.sys")
 def dump_path(tmp_path_factory) -> Path:
     """The crash dump of one boot with the bad channel file."""
     session = boot(tmp_path_factory.mktemp("cf291") / "machine", fresh=True, channels=[BAD_FILE], max_boots=1)
-    try:
-        assert session.boots[0].outcome == "bugcheck"
-        return Path(session.boots[0].dump)
-    finally:
-        session.close()
+    session.close()              # the dump is a host file; the machine's disk is not needed
+    assert session.boots[0].outcome == "bugcheck"
+    return Path(session.boots[0].dump)
 
 
 def analyze(path, capsys) -> tuple[int, str, str]:
@@ -56,7 +54,7 @@ def test_the_report_names_the_stop_the_culprit_and_the_content(dump_path, capsys
     assert "sensor.sys!compare_string+0xa" in report
     assert "0fb6040f        movzx eax, byte ptr [rdi + rcx]" in report
     stack = report.split("STACK_TEXT:")[1].split("\n\n")[0]
-    for frame in ("compare_string", "match_instance+0x4d", "interpret+0x69", "sensor_event_loop+0x3d"):
+    for frame in ("compare_string", "match_instance+0x51", "interpret+0x79", "sensor_event_loop+0x3d"):
         assert frame in stack
     assert "channel file:  C-00000291-bad.sys" in report and "instance:      291003" in report
     assert "criterion:     20" in report

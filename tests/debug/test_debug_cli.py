@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from simpleos.cli import main
 from simpleos.resources import channel_files_dir
+from paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 BAD_FILE = str(channel_files_dir() / "C-00000291-bad.sys")
 
 
@@ -32,7 +31,7 @@ def test_commands_come_from_stdin_when_it_is_not_a_terminal(tmp_path):
                             input="continue\nbt\nquit\nstepi\n", capture_output=True, text=True, cwd=REPO,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "(sdb) continue" in result.stdout and "sensor.sys!match_instance+0x4d" in result.stdout
+    assert "(sdb) continue" in result.stdout and "sensor.sys!match_instance+0x51" in result.stdout
     assert "(sdb) stepi" not in result.stdout, "quit ends the session"
 
 
@@ -44,7 +43,7 @@ def test_errors_in_a_script_print_one_line_and_the_session_goes_on(tmp_path, cap
     assert "error: no symbol 'no_such_symbol'" in out
     assert "error: cannot access memory at 0xffff840500000374" in out
     assert "error: unknown command 'frobnicate'" in out
-    assert "<sensor.sys!_start>:" in out, "the last command still ran (position 0: the first process is on the CPU)"
+    assert "<sensor.sys!sensor_main>:" in out, "the last command still ran (position 0: the first process is on the CPU)"
 
 
 def test_gdb_without_the_stub_module_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):

@@ -56,7 +56,7 @@ def section(transcript: str, command: str) -> str:
 def test_break_on_fault_stops_in_the_sensor_at_compare_string(transcript):
     stop = section(transcript, "continue")
     assert "fault held before the kernel sees it (signal 11)" in stop
-    assert "#PF (page fault) rip 0xffffffff800042b3 addr 0xffff840500000374" in stop
+    assert "#PF (page fault) rip 0xffffffff800042d2 addr 0xffff840500000374" in stop
     assert "<sensor.sys!compare_string+0xa>:\tmovzx eax, byte ptr [rdi + rcx]" in stop
     assert "STOP" not in stop, "held: the kernel has not bugchecked yet"
 
@@ -87,8 +87,8 @@ def test_explain_says_where_the_pointer_came_from(transcript):
 
 def test_reverse_stepi_reaches_the_load_of_inputs_20(transcript):
     back = section(transcript, "reverse-stepi 12")
-    assert "[position 2705]" in back
-    assert "sensor.sys!match_instance+0x38>:\tmov r9, qword ptr [r14 + rcx*8]" in back
+    assert "[position 2744]" in back
+    assert "sensor.sys!match_instance+0x3c>:\tmov r9, qword ptr [r14 + rcx*8]" in back
     assert section(transcript, "p $rcx").startswith("0x14  20")
     assert "<sensor.sys!ipc_event_handle>" in section(transcript, "p $r14+$rcx*8")
     before, after = transcript.split("(sdb) stepi\n")
@@ -98,7 +98,7 @@ def test_reverse_stepi_reaches_the_load_of_inputs_20(transcript):
 
 def test_reverse_continue_goes_back_to_the_last_match_instance(transcript):
     text = section(transcript, "reverse-continue")
-    assert text.startswith("[position 2448] breakpoint 1, 0xffffffff8000423c <sensor.sys!match_instance>")
+    assert text.startswith("[position 2485] breakpoint 1, 0xffffffff80004256 <sensor.sys!match_instance>")
 
 
 def test_continuing_delivers_the_fault_and_the_kernel_bugchecks(transcript):

@@ -18,7 +18,7 @@ from simpleos.resources import channel_files_dir
 from simpleos.system import BootOptions
 
 BAD_FILE = str(channel_files_dir() / "C-00000291-bad.sys")
-FAULT_POSITION = 2717          # where CF291's read of inputs[20] faults (seed 0, original sensor)
+FAULT_POSITION = 2756          # where CF291's read of inputs[20] faults (seed 0, original sensor)
 
 SPIN = """
 _start:
@@ -83,7 +83,7 @@ def test_without_break_on_fault_continue_ends_in_the_bugcheck(tmp_path):
 def test_stepping_into_the_fault_gives_the_same_page_fault_as_running(forward_states):
     reason, registers, pid = forward_states[FAULT_POSITION]
     assert reason == "fault"
-    assert registers["rip"] == 0xFFFFFFFF800042B3 and registers["rdi"] == 0xFFFF840500000374
+    assert registers["rip"] == 0xFFFFFFFF800042D2 and registers["rdi"] == 0xFFFF840500000374
 
 
 def test_reverse_stepi_gives_exactly_the_state_stepping_forward_had(tmp_path, forward_states):
@@ -119,7 +119,7 @@ def test_breakpoints_stop_before_their_instruction_every_time(tmp_path):
         assert event.address == address == target.registers()["rip"] and event.signal == SIGTRAP
         positions.append(event.position)
     assert event.reason == "fault"
-    assert len(positions) == 45 and positions[:3] == [401, 408, 415] and positions[-1] == FAULT_POSITION - 1
+    assert len(positions) == 45 and positions[:3] == [410, 417, 424] and positions[-1] == FAULT_POSITION - 1
 
 
 def test_continue_installs_no_hook_per_breakpoint_and_no_per_instruction_python_hook(tmp_path, monkeypatch):
@@ -168,16 +168,16 @@ def test_reverse_continue_goes_to_the_previous_breakpoint_hit(tmp_path):
 
 def test_nexti_steps_over_a_call_and_finish_returns_to_the_caller(tmp_path):
     target = cf291(tmp_path, break_on_fault=True)
-    target.add_breakpoint(target.lookup("match_instance") + 0x48)   # call compare_string
+    target.add_breakpoint(target.lookup("match_instance") + 0x4c)   # call compare_string
     assert target.cont().reason == "breakpoint"
     rsp = target.registers()["rsp"]
     event = target.nexti()
     assert event.reason == "step" and target.registers()["rsp"] == rsp
-    assert target.symbolize(event.address) == "sensor.sys!match_instance+0x4d"
-    target.remove_breakpoint(target.lookup("match_instance") + 0x48)
+    assert target.symbolize(event.address) == "sensor.sys!match_instance+0x51"
+    target.remove_breakpoint(target.lookup("match_instance") + 0x4c)
     target.add_breakpoint(target.lookup("compare_string"))
     assert target.cont().reason == "breakpoint"
-    assert target.finish().address == target.lookup("match_instance") + 0x4d
+    assert target.finish().address == target.lookup("match_instance") + 0x51
 
 
 def test_registers_cover_the_gdb_set_and_memory_reads_go_through_the_page_tables(tmp_path):

@@ -22,7 +22,7 @@ import pytest
 from simpleos.debug.gdb import write_symbols
 from simpleos.debug.gdb.target_description import REGISTERS
 from simpleos.resources import channel_files_dir
-from simpleos.system import BootOptions, boot
+from simpleos.system import BootOptions
 
 from test_gdb_protocol import CODE, DATA, END, FAULT_AT, SPIN_AT, FakeTarget, Server
 
@@ -63,15 +63,12 @@ def symbol_after(symbols: dict[str, int], address: int) -> int:
 
 
 @pytest.fixture
-def crash_reference(tmp_path):
+def crash_reference(tmp_path, boot_machine):
     """A normal boot with the bad channel file: the bugcheck gdb must reproduce."""
-    session = boot(tmp_path / "reference", fresh=True, channels=[BAD], max_boots=1)
-    try:
-        bugcheck = session.boots[-1].bugcheck
-        assert bugcheck is not None and bugcheck.module == "sensor.sys"
-        return bugcheck
-    finally:
-        session.close()
+    session = boot_machine(tmp_path / "reference", fresh=True, channels=[BAD], max_boots=1)
+    bugcheck = session.boots[-1].bugcheck
+    assert bugcheck is not None and bugcheck.module == "sensor.sys"
+    return bugcheck
 
 
 def debug_target(tmp_path):
@@ -98,8 +95,8 @@ def test_real_gdb_breaks_in_match_instance_then_faults_where_the_crash_dump_says
     assert_protocol_clean(result)
     assert outcome in ("detached", "killed", "disconnected")
 
-    # the breakpoint, at match_instance's address
-    assert re.search(rf"Breakpoint 1, 0x{match_instance:016x} in match_instance \(\)", out), out
+    # the breakpoint, at match_instance's address (gdb knows the source line: sensor.asm)
+    assert re.search(r"Breakpoint 1, match_instance \(\) at sensor\.asm:\d+", out), out
     rips = register_values(out, "rip")
     assert len(rips) == 3, out
     assert rips[0] == match_instance
@@ -111,14 +108,14 @@ def test_real_gdb_breaks_in_match_instance_then_faults_where_the_crash_dump_says
     return_address = int(rows[0][1], 16)
     assert sensor.symbols["interpret"] < return_address < symbol_after(sensor.symbols, sensor.symbols["interpret"])
 
-    # stepi advances by one instruction (push rbx is one byte)
+    # stepi advances by one instruction (push rbp is one byte)
     assert rips[1] == match_instance + 1
 
     # the fault: SIGSEGV in compare_string, at the RIP of the normal boot's bugcheck
     assert "Program received signal SIGSEGV" in out
     assert rips[2] == crash_reference.rip
     assert compare_string <= rips[2] < symbol_after(sensor.symbols, compare_string)
-    assert re.search(rf"0x{crash_reference.rip:016x} in compare_string \(\)", out)
+    assert re.search(r"compare_string \(\) at sensor\.asm:\d+", out)
 
     # breakpoints never touched guest memory
     assert target.read_memory(match_instance, 1) == first_byte == sensor.code[match_instance - sensor.base:][:1]
@@ -135,7 +132,7 @@ def test_real_gdb_steps_backwards_on_the_real_machine(tmp_path):
     server.finish()
     assert_protocol_clean(result)
     rips = register_values(result.stdout, "rip")
-    assert rips[:3] == [match_instance + 3, match_instance + 1, match_instance]
+    assert rips[:3] == [match_instance + 4, match_instance + 1, match_instance]   # push rbp; mov rbp, rsp
     assert "No more reverse-execution history" in result.stdout
     assert rips[3] == target.registers()["rip"]
 
@@ -148,7 +145,7 @@ def test_real_gdb_finds_the_symbols_by_itself_through_exec_file(tmp_path):
     server.finish()
     assert_protocol_clean(result)
     assert "Reading symbols from" in result.stdout + result.stderr
-    assert f"Breakpoint 1, 0x{sensor.symbols['match_instance']:016x} in match_instance ()" in result.stdout
+    assert "Breakpoint 1, match_instance () at sensor.asm:" in result.stdout
 
 
 def test_the_printed_recipe_attaches_without_a_warning(tmp_path):
@@ -161,7 +158,7 @@ def test_the_printed_recipe_attaches_without_a_warning(tmp_path):
                             capture_output=True, text=True, timeout=GDB_TIMEOUT, stdin=subprocess.DEVNULL)
     server.finish()
     assert "warning" not in result.stderr.lower(), result.stderr
-    assert f"Breakpoint 1, 0x{sensor.symbols['compare_string']:016x} in compare_string ()" in result.stdout
+    assert "Breakpoint 1, compare_string () at sensor.asm:" in result.stdout
 
 
 # --- the protocol layer through real gdb (FakeTarget) ------------------------------------------
@@ -221,3 +218,20 @@ def test_real_gdb_ctrl_c_interrupts_a_continue():
     server.finish()
     assert "Program received signal SIGINT" in out, out + err
     assert register_values(out, "rip") == [SPIN_AT]
+
+
+def test_real_gdb_reads_each_general_register_with_its_own_value(tmp_path):
+    """Every register in its own slot of the `g` packet: distinct values set in the machine come
+    back from real gdb's `info registers NAME` under the right name (a swap of rbx and rcx fails)."""
+    target, _ = debug_target(tmp_path)
+    names = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
+             "r14", "r15"]
+    values = {name: 0x1111_0000_0000_0000 * (index + 1) + index for index, name in enumerate(names)}
+    for name, value in values.items():
+        target.write_register(name, value)
+    server = Server(target)
+    result = run_gdb(server.port, [f"info registers {name}" for name in names])
+    server.finish()
+    assert_protocol_clean(result)
+    for name, value in values.items():
+        assert register_values(result.stdout, name) == [value & ((1 << 64) - 1)], (name, result.stdout)

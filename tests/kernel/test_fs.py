@@ -431,3 +431,41 @@ FileSystemMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_random_operations_match_a_dict_model = FileSystemMachine.TestCase
+
+
+# --- mount checks the metadata, not only the superblock ----------------------------------------
+
+def test_a_corrupt_metadata_block_behind_a_valid_superblock_falls_back_to_the_older_tree(image):
+    with FileSystem(BlockDevice.open(image)) as fs:
+        fs.write_file("/first", b"one")
+        fs.write_file("/second", b"two")                     # the newest generation
+        newest_metadata = fs._metadata_blocks
+    with BlockDevice.open(image) as device:                   # flip one byte of that tree's metadata
+        raw = bytearray(device.read_block(newest_metadata[0]))
+        raw[5] ^= 0xFF
+        device.write_block(newest_metadata[0], bytes(raw))
+        device.flush()
+    with FileSystem(BlockDevice.open(image)) as fs:           # the superblock still looks fine
+        assert fs.exists("/first") and not fs.exists("/second"), "mounted the previous generation"
+
+
+def test_with_both_trees_corrupt_mount_refuses_cleanly(image):
+    with FileSystem(BlockDevice.open(image)) as fs:
+        fs.write_file("/first", b"one")
+        fs.write_file("/second", b"two")
+        newest = fs._metadata_blocks
+    with FileSystem(BlockDevice.open(image)) as fs:
+        fs.write_file("/third", b"three")                     # the other slot now holds a third tree
+        other = fs._metadata_blocks
+    with BlockDevice.open(image) as device:
+        for block in (newest[0], other[0]):
+            raw = bytearray(device.read_block(block))
+            raw[5] ^= 0xFF
+            device.write_block(block, bytes(raw))
+        device.flush()
+    device = BlockDevice.open(image)
+    try:
+        with pytest.raises(FsError, match="holds no SimpleOS file system"):
+            FileSystem(device)
+    finally:
+        device.close()

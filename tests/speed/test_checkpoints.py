@@ -216,3 +216,63 @@ def test_the_memory_count_is_each_page_once(monkeypatch):
         pages = {id(p): len(p) for c in store.checkpoints for p in c.machine.pages}
         expected = sum(len(c.state) + len(c.machine.registers) for c in store.checkpoints) + sum(pages.values())
         assert store.bytes == expected
+
+
+SPIN_THEN_FAULT = """
+; `simpleos debug PROG`: compute for a while (2.4 M instructions: checkpoints come at slice ends),
+; then read the kernel's memory: the MMU refuses, the fault is held for the debugger
+_start:
+    mov rcx, 1200000
+spin:
+    dec rcx
+    jnz spin
+    mov rax, 0xffff800000001000
+    mov rbx, [rax]
+    xor edi, edi
+    mov eax, SYS_EXIT
+    syscall
+"""
+
+
+def test_a_checkpoint_taken_while_debugging_a_program_brings_the_program_back_too(tmp_path, dense_checkpoints):
+    from simpleos.debug.program import run_to_program_start
+
+    def new(name):
+        image = assemble(SPIN_THEN_FAULT, USER_TEXT_BASE, "spinfault.asm", USER_DEFINES)
+        return DebugTarget(BootOptions(machine=str(tmp_path / name), fresh=True), program=image,
+                           break_on_fault=True)
+    target = new("a")
+    start = run_to_program_start(target).position
+    fault = target.cont()
+    assert fault.reason == "fault" and fault.trap.address == 0xffff800000001000
+    at_fault = state_of(target)
+    assert at_fault[1]["cr2"] == 0xffff800000001000
+    target.replay_to(fault.position - 1_000)          # a replay from power-on: checkpoints on the way
+    assert any(start < c.position < fault.position for c in target.checkpoints.checkpoints)
+    power_ons = target.replays
+    target.replay_to(fault.position - 500)            # from a checkpoint taken while the program ran
+    assert target.replays == power_ons and target.checkpoints.restored >= 1
+    process = target.program.process
+    assert process is not None and target.kernel.processes[process.pid] is process, \
+        "the program's process is the one of the kernel put back"
+    again = target.cont()
+    assert (again.reason, again.position) == ("fault", fault.position) and state_of(target) == at_fault
+    while target.cont().reason != "idle":             # the kernel kills it; the machine goes idle
+        pass
+    straight = new("b")
+    run_to_program_start(straight)
+    while straight.cont().reason != "idle":
+        pass
+    assert target.kernel.console.lines == straight.kernel.console.lines
+    assert target.position == straight.position and target.program.process.fate == "killed"
+
+
+def test_a_machine_state_keeps_cr2(tmp_path):
+    from simpleos.machine import ramstate
+    from simpleos.machine.cpu import CPU
+    cpu = CPU()
+    cpu.page_fault_address = 0xffff800000001000
+    saved = ramstate.capture(cpu)
+    cpu.page_fault_address = 0x1234
+    ramstate.restore(cpu, saved)
+    assert cpu.cr2 == 0xffff800000001000

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from simpleos.record import dataclass, field
+from simpleos.record import FrozenInstanceError, dataclass, field, replace
 
 
 @dataclass
@@ -81,3 +81,15 @@ def test_exceptions_and_pickling():
     assert isinstance(stop, Exception) and (stop.code, stop.reason) == (3, "why")
     assert pickle.loads(pickle.dumps(Point(1, 2, ["t"]))) == Point(1, 2, ["t"])
     assert pickle.loads(pickle.dumps(Key("k"))) == Key("k")
+
+
+def test_frozen_records_are_read_only_and_replace_makes_changed_copies():
+    key = Key("k")
+    with pytest.raises(FrozenInstanceError):
+        key.number = 2
+    with pytest.raises(AttributeError):
+        del key.name
+    assert replace(key, number=2) == Key("k", 2) and key == Key("k", 1)
+    point = Point(1, 2)
+    point.x = 5                                # not frozen: assignable
+    assert replace(point, y=7) == Point(5, 7)

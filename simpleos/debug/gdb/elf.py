@@ -5,7 +5,10 @@ so gdb would see SimpleOS as bare addresses. write_symbol_file() writes a
 minimal ELF64 x86-64 executable holding one text section per module (the
 real code bytes), one data section (no bytes: the values live in the
 machine), a .symtab with each label as a function (text) or an object
-(data) sized up to the next label, and the string tables. gdb loads it with
+(data) sized up to the next label, and the string tables. Where labels share
+an address, the name symbols.py would print gets the size and the others
+size 0, so gdb names the address the same way. DWARF sections (dwarf.py)
+give gdb source lines, routines and unwind rules. gdb loads the file with
 `symbol-file`. Only the kernel half and the sensor are described: ring-3
 programs all share one base address, so their labels would collide. This
 module reads a Kernel; it never changes one.
@@ -15,6 +18,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ...assembler import nearest_symbol
+from .dwarf import debug_sections
 
 EM_X86_64 = 62
 ET_EXEC = 2
@@ -67,6 +73,7 @@ def symbol_file_bytes(kernel, process=None) -> bytes:
     if process is not None and kapi_user is not None:
         images.append(kapi_user)          # what a ring-3 driver calls into
     sections = _module_sections(images)
+    sections += [_Section(name, SHT_PROGBITS, 0, data=data) for name, data in debug_sections(images).items()]
     return _layout(sections, entry=_entry(kernel))
 
 
@@ -112,13 +119,17 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _sized_symbols(symbols: dict[str, int], start: int, end: int, kind: int, last_end: int | None = None) -> list:
     """The labels in [start, end), each sized up to the next label at a higher address;
-    the last one up to `last_end` (the end of the code before the padding), else `end`."""
+    the last one up to `last_end` (the end of the code before the padding), else `end`.
+    Of labels at one address only the one nearest_symbol picks is sized (aliases: 0)."""
     inside = sorted((address, name) for name, address in symbols.items() if start <= address < end)
     addresses = sorted({address for address, _ in inside})
     following = {address: addresses[i + 1] for i, address in enumerate(addresses[:-1])}
     if addresses:
         following[addresses[-1]] = max(last_end if last_end is not None else end, addresses[-1])
-    return [(name, address, following[address] - address, kind) for address, name in inside]
+    named = {address: nearest_symbol({n: a for n, a in symbols.items() if a == address}, address)[0]
+             for address in addresses}
+    return [(name, address, following[address] - address if named[address] == name else 0, kind)
+            for address, name in inside]
 
 
 def _layout(sections: list[_Section], entry: int) -> bytes:

@@ -2,7 +2,8 @@
 
 Packets is the protocol half of a gdb session: registers (g/G/p/P),
 memory (m/M/X), breakpoints (Z/z), queries (qSupported, qXfer target
-description and exec-file, threads), vCont, and the stop replies. Malformed
+description and exec-file, threads), vCont, the stop replies, and QEMU's
+own packets (qemu.sstep*, monitor commands by qRcmd: monitor.py). Malformed
 input gets E01, unmapped memory E14, a target failure E05, and what is not
 supported an empty reply; nothing raises out of dispatch(). Running the
 target (c, s, bc, bs) is the session's (session.py): it must watch for
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import rsp
+from .monitor import QemuState, monitor_command
 from .target_description import G_PACKET_BYTES, NUMBER, REGISTERS, decode, encode, target_xml
 
 MAX_MEMORY_READ = 0x10000         # an `m` asks for at most this much; more is cut to this
@@ -46,6 +48,8 @@ class Packets:
         self.gdb_features: set[bytes] = set()
         self.breakpoints: dict[int, set[int]] = {}   # address -> Z types (0 software, 1 hardware)
         self.errors: list[str] = []                    # target exceptions turned into error replies
+        self.qemu = QemuState()                        # QEMU's qemu.sstep flags (monitor.py)
+        self.console: list[bytes] = []                 # O packets to send before the next reply
 
     def dispatch(self, packet: bytes) -> bytes:
         """The reply payload for one packet: b"" for packets we do not support, E01 for
@@ -121,11 +125,21 @@ class Packets:
             return b"m" + THREAD
         if packet == b"qsThreadInfo":
             return b"l"
-        if packet == b"qOffsets":
-            return b"Text=0;Data=0;Bss=0"
         if name == b"qSymbol":
             return OK
-        return b""
+        if packet.startswith(b"qRcmd,"):
+            return self._monitor(packet[len(b"qRcmd,"):])
+        return self.qemu.answer(packet) or b""   # qOffsets and the rest: empty, as QEMU's system stub
+
+    def _monitor(self, command_hex: bytes) -> bytes:
+        """qRcmd,HEX: a monitor command; its output goes out first as O packets (self.console)."""
+        if len(command_hex) % 2:
+            return ERROR_MALFORMED
+        command = rsp.decode_hex(command_hex).decode("utf-8", "replace")
+        text = "".join(line + "\n" for line in monitor_command(self.target, command))
+        chunk = rsp.PACKET_SIZE // 2 - 1
+        self.console = [b"O" + rsp.encode_hex(text[i:i + chunk].encode()) for i in range(0, len(text), chunk)]
+        return OK
 
     def _read_features(self, request: bytes) -> bytes:
         """qXfer:features:read:target.xml:offset,length -> m/l + a slice of the description."""

@@ -25,6 +25,7 @@ from .session import GdbSession
 
 SYMBOL_FILE_NAME = "simpleos-symbols.elf"
 POLL_SECONDS = 0.1               # how often the stub looks up from accept() to check on the session
+LEAVING_SECONDS = 1.0            # how long a gdb that has just detached may take to hang up
 BUSY_MESSAGE = "simpleos: the target is busy: another gdb is attached (one at a time)\n"
 
 
@@ -111,8 +112,14 @@ def _serve_sessions(target, listener, log, symbol_path, accept_timeout, linger) 
             except socket.timeout:
                 continue
             if attached is not None:
-                _refuse_busy(connection)
-                continue
+                attached.thread.join(timeout=LEAVING_SECONDS)    # a gdb that just detached may still be leaving
+                if attached.thread.is_alive():
+                    _refuse_busy(connection)
+                    continue
+                last, attached = attached.outcome, None
+                if last == "killed":
+                    connection.close()
+                    return last
             connection.settimeout(None)
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             attached, served = _Attached(target, connection, log, symbol_path), True
@@ -145,10 +152,12 @@ def _loopback(host: str) -> tuple[int, str]:
 
 
 def write_symbols(target, directory: str | Path | None = None) -> Path:
-    """Write the ELF symbol file of the target's kernel; returns its path."""
+    """Write the ELF symbol file of the target's kernel (and of `debug PROG`'s program, once it
+    has started); returns its path."""
     folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="simpleos-gdb-"))
     path = folder / SYMBOL_FILE_NAME
-    write_symbol_file(path, target.kernel)
+    program = getattr(target, "program", None)
+    write_symbol_file(path, target.kernel, program.process if program is not None else None)
     return path
 
 

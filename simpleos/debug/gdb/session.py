@@ -120,6 +120,11 @@ class GdbSession(Packets):
         if packet.startswith(b"vKill"):
             return self._reply(OK) or "killed"
         reply = self.dispatch(packet)
+        console, self.console = self.console, []
+        for line in console:            # a monitor command's output comes first (O packets)
+            outcome = self._reply(line)
+            if outcome is not None:
+                return outcome
         if packet.startswith(_RUN_PREFIXES):
             with self._lock:            # this run command is over: so is any Ctrl-C meant for it
                 self._queued_runs = max(0, self._queued_runs - 1)

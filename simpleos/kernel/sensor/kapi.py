@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import errno
 from ..usercopy import copy_to_user, string_from_user
-from ..waiting import Block
+from ..waiting import Block, Gone
 from .events import VERDICT_ALLOW, VERDICT_DENY, VERDICT_NAMES, VERDICT_NOTIFY, encode
 
 LOG_LINE_LIMIT = 200
@@ -39,10 +39,17 @@ def wait_event(sensor, process, buffer: int, size: int):
 
 
 def verdict(sensor, process, verdict: int, rule: int, handle: int) -> int:
-    """kapi verdict(verdict, rule, handle): the answer for the event being judged."""
+    """kapi verdict(verdict, rule, handle): the answer for the event being judged. An answer
+    after the event's AUTH deadline comes too late: the deadline has been missed (the sensor
+    is killed, the event gets the fail policy)."""
     event = sensor.queue.current
     if event is None or handle != event.handle or verdict not in VERDICT_NAMES:
         return -errno.EINVAL
+    if event.deadline is not None and sensor.kernel.clock.cycles > event.deadline:
+        sensor.expire(event)
+        if not process.alive:
+            raise Gone()
+        return -errno.ETIMEDOUT
     sensor.queue.answered()
     event.verdict, event.rule = verdict, rule
     sensor.charge_message()
