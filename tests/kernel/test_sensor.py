@@ -35,7 +35,7 @@ BEACON_BLOCKED = "beacon: could not open its C2 pipe (blocked)"
 BEACON_EXEC_REPORTED = "sensor: detection: PROCESS /bin/beacon matched rule 292001 (notify)"
 BOUNDS_CHECK_LINE = "sensor: bounds check: a rule reads an input the sensor does not supply; rule skipped"
 KILL_LINE = re.compile(r"pid (\d+) sensor: trap 14 #PF \(page fault\) rip (0x[0-9a-f]+) "
-                       r"<compare_string\+0x[0-9a-f]+> addr (0x[0-9a-f]+) err 0x[0-9a-f]+ \[[^\]]*\] -- killed$")
+                       r"<compare_string\+0x[0-9a-f]+> \(sensor\.asm:\d+\) addr (0x[0-9a-f]+) err 0x[0-9a-f]+ \[[^\]]*\] -- killed$")
 
 
 # --- helpers ---------------------------------------------------------------------------------------

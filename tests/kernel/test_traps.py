@@ -98,7 +98,7 @@ def test_a_ring3_trap_is_reported_in_one_line_and_the_process_killed(image):
     kernel = StandInKernel(AnsweringModel())
     on_fault(kernel, process, trap)
     assert kernel.killed == [(process, trap)]
-    assert kernel.logged == [f"pid 7 crasher: trap 14 #PF (page fault) rip {trap.rip:#x} <fault+0x0> "
+    assert kernel.logged == [f"pid 7 crasher: trap 14 #PF (page fault) rip {trap.rip:#x} <fault+0x0> (crasher.asm:5) "
                              f"addr {KERNEL_ADDRESS:#x} err 0x5 [user read, protection violation] -- killed"]
     assert kernel.logged == [kill_report(process, trap)]
 

@@ -45,7 +45,7 @@ def test_the_whole_blue_screen_appears_once_then_stop_lines(story):
     assert text.count("  Your PC ran into a problem and needs to restart.") == 1
     assert text.count("  Stop code: PAGE_FAULT_IN_NONPAGED_AREA") == 1
     assert text.count("  What failed: sensor.sys+0x2d2 (compare_string+0xa)") == 1
-    assert text.count("  *** STOP: 0x00000050 (0xFFFF840500000374, 0x0000000000000000, 0xFFFFFFFF800042B3, "
+    assert text.count("  *** STOP: 0x00000050 (0xFFFF840500000374, 0x0000000000000000, 0xFFFFFFFF800042D2, "
                       "0x0000000000000002)") == 3                  # the full screen, then two repeats
     assert text.count("  Restarting ...") == 1
 

@@ -40,9 +40,9 @@ def test_the_kernels_lines_about_the_program_are_shown(tmp_path, capsys):
                        "    xor rdi, rdi\n    call exit\n.include \"lib.asm\"\n")
     code, out, _ = run_cli(capsys, "run", str(program), "--machine", str(tmp_path / "m"), "--fresh")
     assert code == 0
-    assert out == ("[   10.001375] pid 8 kread: trap 14 #PF (page fault) rip 0x40000a <_start+0xa> addr 0xffff800000001000 "
+    assert out == ("[   10.001376] pid 8 kread: trap 14 #PF (page fault) rip 0x40000a <_start+0xa> (kread.asm:3) addr 0xffff800000001000 "
                    "err 0x5 [user read, protection violation] -- killed\n"
-                   "kread was killed by #PF (page fault) at rip 0x40000a; kernel up\n")
+                   "kread was killed by #PF (page fault) at rip 0x40000a (kread.asm:3); kernel up\n")
 
 
 def test_a_boot_that_does_not_come_up_says_the_program_did_not_start(tmp_path, capsys):
@@ -66,7 +66,7 @@ def _run(tmp_path, capsys, name, source):
 def test_falling_off_the_end_of_start_is_named(tmp_path, capsys):
     code, out, _ = _run(tmp_path, capsys, "runaway", RUNAWAY)
     assert code == 0
-    assert out == ("[   10.001375] pid 8 runaway: trap 3 #BP (breakpoint) rip 0x400009 -- ran past the end of its code "
+    assert out == ("[   10.001376] pid 8 runaway: trap 3 #BP (breakpoint) rip 0x400009 -- ran past the end of its code "
                    "at 0x400008 (into the int3 padding) -- killed\n"
                    "runaway was killed by #BP (breakpoint) at rip 0x400009: it ran past the end of its code; kernel up\n")
 
