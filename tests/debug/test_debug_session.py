@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 from pathlib import Path
 
 import pytest
+from sourcegolden import assert_matches_golden
 
 from simpleos.cli import main
 from simpleos.resources import channel_files_dir
@@ -108,10 +108,8 @@ def test_continuing_delivers_the_fault_and_the_kernel_bugchecks(transcript):
 
 
 def test_the_transcript_matches_the_golden_file(transcript):
-    if os.environ.get("SIMPLEOS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(transcript)
-    assert transcript == GOLDEN.read_text(), (
-        "the debugger transcript changed; if intended, regenerate it (see this file's docstring)")
+    assert_matches_golden(transcript, GOLDEN,
+                          "the debugger transcript changed; if intended, regenerate it (see this file's docstring)")
 
 
 def test_the_transcript_is_deterministic(tmp_path, capsys, transcript):

@@ -11,12 +11,11 @@ new transcript and regenerate it with
 """
 from __future__ import annotations
 
-import os
-
 from cliutil import run_cli
 
 from paths import BAD, GOLDEN_DIR
 from sourcegdb import line_of
+from sourcegolden import assert_matches_golden
 
 SCRIPT = GOLDEN_DIR / "debug_source" / "cf291_source.sdb"
 GOLDEN = GOLDEN_DIR / "debug_source" / "cf291_source.txt"
@@ -26,9 +25,7 @@ def test_the_source_level_session_matches_the_golden_transcript(tmp_path, capsys
     code, out, err = run_cli(capsys, "debug", "--machine", str(tmp_path / "m"), "--fresh", "--channel", BAD,
                              "--break-on-fault", "--script", str(SCRIPT))
     assert code == 0 and err == "", err
-    if os.environ.get("SIMPLEOS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(out)
-    assert out == GOLDEN.read_text(), "the transcript changed; if intended, regenerate it (see the docstring)"
+    assert_matches_golden(out, GOLDEN, "the transcript changed; if intended, regenerate it (see the docstring)")
     assert f"sensor.asm:{line_of('<-- a bad pointer faults here')}" in out
     assert "error: stepi -1: the count must be positive; to go back, use reverse-stepi 1" in out
     assert "(back before the faulting attempt of the same instruction" in out
