@@ -1,8 +1,8 @@
 """The kernel: boots the machine, runs processes, answers system calls.
 
 Read this file top to bottom: power_on() sets up the CPU and the kernel
-half, loads the boot drivers and starts init; spawn() makes a process;
-run() is the scheduler loop; on_syscall() is where every `syscall`
+half, loads the boot drivers and starts init; spawn() makes a process
+(processes.py, the process table); run() is the scheduler loop; on_syscall() is where every `syscall`
 instruction lands; traps go to traps.on_fault(). Drivers plug in through
 two generic hooks -- a security gate that may judge operations before they
 happen (authorize), and process-exit listeners -- so nothing here knows
@@ -19,30 +19,29 @@ from .. import __version__
 from ..assembler import Image, assemble, read_source
 from ..errors import BadInput
 from ..machine.cpu import SliceEnd
-from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
+from ..machine.layout import KERNEL_CODE_SELECTOR, USER_DATA_SELECTOR, USER_CODE_SELECTOR
 from ..machine.machine import Machine
 from ..record import dataclass
 from ..resources import kernel_asm_dir
-from . import bootstatus, costs, errno
+from . import bootstatus, costs
 from .bugcheck import watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
-from .loader import (USER_DEFINES, Module, find_program, first_user_registers, initial_stack, iretq_frame,
-                     map_program)
-from .pipes import PipeEnd, PipeNamespace
+from .loader import USER_DEFINES, Module
+from .pipes import PipeNamespace
 from .placement import KAPI_USER_BASE
 from .role import init_program
-from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
+from .proc import BLOCKED, ZOMBIE, Process
+from .processes import ProcessTable
 from .sched import Scheduler, slice_length
 from .services import ModelServices
 from .syscalls import dispatch
 from .traps import on_fault
-from .vm import DATA, TEXT, KernelSpace, map_user_stack
+from .vm import DATA, TEXT, KernelSpace
 from .waiting import Gone
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
 RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
-MAX_PROCESSES = 64
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
 _U64 = (1 << 64) - 1
 
@@ -56,7 +55,7 @@ class TimeSlice:
     remaining: int
 
 
-class Kernel:
+class Kernel(ProcessTable):
     """One running SimpleOS kernel on one machine, under one isolation model."""
 
     def __init__(self, machine: Machine, *, model, seed: int = 0, fs=None, sensor_build: str = "original",
@@ -185,100 +184,6 @@ class Kernel:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
         module = self.module_at(address)
         return (module.name, address - module.image.base) if module is not None else ("unknown", address)
-
-    # --- processes -----------------------------------------------------------------------
-
-    def start_kernel_thread(self, image: Image, name: str, stack_size: int = 16 * PAGE_SIZE) -> Process:
-        """A ring-0 thread running `image` (already in the kernel half) on its own kernel stack."""
-        stack_base = self.kernel_space.reserve(stack_size)
-        frames = self.kernel_space.map_new(stack_base, stack_size, DATA)
-        process = self._new_process(name, self.kernel_space.space, image, ring=0, frames=frames)
-        process.context = self.cpu.derive_context(self.ring0_context,
-                                                  {"rip": image.entry, "rsp": stack_base + stack_size - 8})
-        self.scheduler.add(process)
-        return process
-
-    def spawn(self, image: Image, name: str, parent: Process | None = None, argument: bytes = b"") -> Process:
-        """Create a ring-3 process from an image: assembled at USER_TEXT_BASE (`argument`, a
-        string, is copied to the top of its stack and rdi points at it) or an ELF executable
-        (argc/argv/auxv on the stack as Linux lays them out)."""
-        if sum(p.alive for p in self.processes.values()) >= MAX_PROCESSES:
-            raise BadInput("too many processes")
-        space = self.kernel_space.new_user_space()
-        frames = map_program(space, image)
-        stack_top, stack_frames = map_user_stack(space)
-        kernel_stack = self.machine.memory.alloc_frame()
-        process = self._new_process(name, space, image, ring=3, frames=frames + stack_frames + [kernel_stack],
-                                    parent=parent.pid if parent else 0,
-                                    argument=argument.decode("utf-8", "replace"))
-        stack = initial_stack(image, name, argument, stack_top, self.random.randbytes)
-        self.machine.memory.write(stack_frames[-1] + (stack.address & (PAGE_SIZE - 1)), stack.content)
-        frame = iretq_frame(image.entry, stack.rsp)
-        self.machine.memory.write(kernel_stack + PAGE_SIZE - len(frame), frame)
-        process.context = self.cpu.derive_context(
-            self.ring0_context, first_user_registers(kernel_stack, len(frame), self.user_entry, stack.rdi))
-        self.scheduler.add(process)
-        self.clock.advance(costs.PROCESS_CREATE)
-        return process
-
-    def _new_process(self, name: str, space, image: Image, **fields) -> Process:
-        """A Process with the next pid, entered in the process table."""
-        process = Process(pid=self._next_pid, name=name, space=space, image=image, **fields)
-        self._next_pid += 1
-        self.processes[process.pid] = process
-        return process
-
-    @property
-    def next_pid(self) -> int:
-        """The pid the next new process will get."""
-        return self._next_pid
-
-    def find_program(self, name: str) -> Image | None:
-        """The image of program /bin/NAME (userland/NAME.asm), or None if there is none."""
-        return find_program(name)
-
-    def spawn_program(self, name: str, parent: Process | None = None, argument: bytes = b"") -> int:
-        """spawn() by program name: /bin/NAME, i.e. userland/NAME.asm. Returns pid or -errno."""
-        image = self.find_program(name)
-        if image is None:
-            return -errno.ENOENT
-        try:
-            return self.spawn(image, name, parent, argument).pid
-        except BadInput:
-            return -errno.EAGAIN
-
-    def exit_process(self, process: Process, code: int) -> None:
-        """The process ends normally with `code`."""
-        process.fate, process.exit_code = EXITED, code
-        self._release(process)
-
-    def kill(self, process: Process, *, trap=None, message: str | None = None, cause: str = "crash") -> None:
-        """The kernel ends `process`: after a trap, or (with `message`, logged) over a limit.
-        `cause` is what exit listeners are told: "crash", or "no-reply" for a silent server."""
-        process.fate, process.trap, process.death_cause = KILLED, trap, cause
-        if message:
-            self.log(f"pid {process.pid} {process.name}: {message} -- killed")
-        self._release(process)
-
-    def _release(self, process: Process) -> None:
-        """Free what a finished process held; it stays as a zombie for its parent."""
-        self.console.flush(stream=process.pid)
-        for listener in self.on_process_exiting:
-            listener(process)
-        for handle in process.files.values():
-            if isinstance(handle, PipeEnd):
-                self.pipes.close_end(handle)
-        process.files.clear()
-        if process.ring == 3:  # a kernel thread's stack stays mapped in the shared kernel half
-            for frame in process.frames + process.space.table_frames:
-                self.machine.memory.free_frame(frame)
-            process.frames = []
-            process.space.table_frames = []
-        process.state = ZOMBIE
-        process.context = None
-        self.scheduler.remove(process)
-        for listener in self.on_process_exited:
-            listener(process)
 
     # --- timers and the disk ------------------------------------------------------------
 
