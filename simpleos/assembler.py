@@ -287,11 +287,13 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
         raise AssemblyError(f"{path.name}: .include nested too deeply")
     lines: list[str] = []
     origins: list[str] = []
+    full_path = str(path.resolve())          # once per file: resolving walks the file system
+    file_name = os.path.basename(full_path)
     for number, line in enumerate(text.splitlines(), 1):
-        match = _INCLUDE.match(line)
+        match = _INCLUDE.match(line) if ".include" in line else None
         if not match:
             lines.append(line)
-            origins.append(SourceOrigin(str(path.resolve()), number))
+            origins.append(SourceOrigin(full_path, number, file_name))
             continue
         name = match.group(1)
         candidates = [path.parent / name] + [Path(d) / name for d in search]

@@ -23,9 +23,10 @@ class SourceOrigin(str):
     path: str
     line: int
 
-    def __new__(cls, path: str, line: int) -> "SourceOrigin":
-        """The origin of line `line` (1-based) of the file at `path`."""
-        origin = super().__new__(cls, f"{os.path.basename(path)}:{line}")
+    def __new__(cls, path: str, line: int, name: str | None = None) -> "SourceOrigin":
+        """The origin of line `line` (1-based) of the file at `path` (`name`: its basename,
+        if the caller already knows it)."""
+        origin = super().__new__(cls, f"{name or os.path.basename(path)}:{line}")
         origin.path, origin.line = str(path), line
         return origin
 
