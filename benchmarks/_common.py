@@ -107,6 +107,17 @@ def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(numerators, denominators))
 
 
+def warm_bytecode_env() -> dict[str, str]:
+    """This process's environment with a private, writable bytecode cache: PYTHONDONTWRITEBYTECODE
+    dropped and PYTHONPYCACHEPREFIX in the scratch directory, so that a subprocess (and the
+    workers it spawns) loads warm .pyc after its first run, as in a normal install, and writes
+    nothing into the checkout."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(scratch() / "pycache")
+    return env
+
+
 def timed(function: Callable[[], object]) -> float:
     """CPU time of this process during one call, in seconds. (Not wall time: the project
     machine has two cores shared with other people's test runs, and wall time then

@@ -37,15 +37,8 @@ import os
 import subprocess
 import sys
 
-from _common import REPO, Ratio, Result, Row, child_times, interleave, median, paired_ratio, scratch, timed
-
-
-def _warm_bytecode_env() -> dict[str, str]:
-    """The environment with a private, writable bytecode cache."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(scratch() / "pycache")
-    return env
+from _common import (REPO, Ratio, Result, Row, child_times, interleave, median, paired_ratio, scratch, timed,
+                     warm_bytecode_env)
 
 
 _WALL: dict[tuple, list[float]] = {}      # wall seconds of each command's runs, besides their CPU time
@@ -73,7 +66,7 @@ def run(quick: bool = False) -> Result:
     engines_command = ["-c", "import unicorn, capstone, keystone"]
     no_capstone_command = ["-c", "import unicorn, keystone"]
     cli_command = ["-c", "from simpleos.cli import build_parser; build_parser()"]
-    warm = _warm_bytecode_env()
+    warm = warm_bytecode_env()
     for command in (boot_command, engines_command, no_capstone_command, cli_command):
         _subprocess(command, warm)  # disk created, assembler cache and .pyc files warm
     inherited_no_bytecode = os.environ.get("PYTHONDONTWRITEBYTECODE", "") not in ("", "0")

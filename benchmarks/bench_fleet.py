@@ -28,8 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import (REPO, Ratio, Result, Row, assemble_bare, child_times, interleave, median, paired_ratio, scratch,
-                     timed)
+from _common import (REPO, Ratio, Result, Row, assemble_bare, child_times, interleave, median, paired_ratio,
+                     timed, warm_bytecode_env)
 
 BAD = Path(__file__).resolve().parents[1] / "channel_files" / "C-00000291-bad.sys"
 GOOD = BAD.with_name("C-00000291-good.sys")
@@ -77,30 +77,10 @@ def _compare_cli(workers: int, builds: str) -> float:
 
     def call():
         """One CLI run, checked."""
-        finished = subprocess.run(command, capture_output=True, cwd=REPO)
+        finished = subprocess.run(command, capture_output=True, cwd=REPO, env=warm_bytecode_env())
         if finished.returncode != 0:
             raise RuntimeError(f"fleet compare failed: {finished.stderr[-300:]}")
     return child_times(call)[1]
-
-
-class warm_bytecode:
-    """Context manager: the pool's subprocesses write and reuse .pyc in a private cache, as in a normal install."""
-
-    def __enter__(self):
-        """Drop PYTHONDONTWRITEBYTECODE, point the bytecode cache at the scratch directory."""
-        self._saved = {k: os.environ.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        os.environ["PYTHONPYCACHEPREFIX"] = str(scratch() / "pycache")
-        return self
-
-    def __exit__(self, *exc):
-        """Put the environment back."""
-        for key, value in self._saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        return False
 
 
 def run(quick: bool = False) -> Result:
@@ -115,12 +95,11 @@ def run(quick: bool = False) -> Result:
                      for machines in (BIG, SMALL)})
     sims = interleave(variants, repetitions)
     boots = interleave({"class boot": _class_boot, "bare": _bare_power_on}, repetitions * 2)
-    with warm_bytecode():
-        _compare_cli(2, "original")                                       # write every process's .pyc, untimed
-        pool = interleave({f"{classes} classes, {workers} worker{'s' if workers > 1 else ''}":
-                           (lambda w=workers, b=builds: _compare_cli(w, b))
-                           for classes, builds in ((24, "original"), (48, "original=0.5,fixed=0.5"))
-                           for workers in (1, 2)}, 1 if quick else 3)
+    _compare_cli(2, "original")                                           # write every process's .pyc, untimed
+    pool = interleave({f"{classes} classes, {workers} worker{'s' if workers > 1 else ''}":
+                       (lambda w=workers, b=builds: _compare_cli(w, b))
+                       for classes, builds in ((24, "original"), (48, "original=0.5,fixed=0.5"))
+                       for workers in (1, 2)}, 1 if quick else 3)
     result = Result("fleet", "Fleet simulator: 8.5 M machines on one core, and the class boots behind it")
     result.rows = [Row(f"simulate {label} machines (classes cached)", median(values), "s", values)
                    for label, values in sims.items()]

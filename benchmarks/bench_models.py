@@ -4,7 +4,8 @@ Three measurements, each for the four models of simpleos/isolation/:
 
   bootloop   `simpleos boot --max-boots 5` on the CF291 bad file under the monolithic
              model (five bugchecks, five crash dumps, five resets): CPU time
-             in-process, wall time as a CLI subprocess. Aim: well under a second.
+             in-process, wall time as a CLI subprocess (with warm bytecode, as
+             bench_boot's). Aim: well under a second.
   virtual    virtual cycles per pipe_create event with good content (deterministic):
              the textbook price of isolation -- direct calls at ring 0, system calls
              and IPC messages at ring 3.
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 from _common import (Ratio, Result, Row, child_times, interleave, median, paired_ratio, scratch, timed,
-                     unlimited_cpu_time)
+                     unlimited_cpu_time, warm_bytecode_env)
 from bench_sensor import events_per_second_sampler
 
 MODEL_NAMES = ["monolithic", "hybrid", "microkernel", "verified"]
@@ -48,7 +49,7 @@ def _bootloop_cli() -> float:
                "--channel", str(BAD), "--max-boots", "5", "--json"]
 
     def run():
-        finished = subprocess.run(command, capture_output=True)
+        finished = subprocess.run(command, capture_output=True, env=warm_bytecode_env())
         if finished.returncode != 3:
             raise RuntimeError(f"expected exit 3 (bootloop), got {finished.returncode}: {finished.stderr[-300:]}")
     return child_times(run)[1]
@@ -62,6 +63,7 @@ def run(quick: bool = False) -> Result:
 
     with unlimited_cpu_time():
         _bootloop_in_process()  # warm caches, untimed
+        _bootloop_cli()         # and the CLI's bytecode
         events = interleave({model: events_per_second_sampler(model, count, virtual[model])
                              for model in MODEL_NAMES}, repetitions)
         loops = interleave({"in-process": _bootloop_in_process, "cli": _bootloop_cli}, repetitions)
