@@ -12,7 +12,7 @@ from setuptools import Extension, find_packages, setup
 
 setup(
     packages=find_packages(include=["simpleos", "simpleos.*"])
-    + ["simpleos.drivers", "simpleos.drivers.sensor", "simpleos.channel_files", "simpleos.userland",
+    + ["simpleos.drivers", "simpleos.drivers.sensor", "simpleos.drivers.rootkit", "simpleos.channel_files", "simpleos.userland",
        "simpleos.userland.libc", "simpleos.labs.autograder", "simpleos.labs.suites.programs"],
     ext_modules=[Extension("simpleos.machine._icount", ["simpleos/machine/_icount.c"]),
                  Extension("simpleos.machine._edges", ["simpleos/machine/_edges.c"])],

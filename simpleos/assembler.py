@@ -9,8 +9,10 @@ read back from a table of `.quad label` appended to the source -- and so is
 the line table (address -> file:line): an internal label is put before each
 source line that emits code, and read back the same way (labels emit no
 bytes; tests/debug_source checks the code is byte-identical without them).
-Results are cached on the host (keyed by source, base address and
-defines), line table included, so a boot does not re-assemble. Errors name the source line -- every failing line, one per
+A label inside a false `.if` block is not defined, so it is not a symbol: the
+table asks `.ifdef`. Results are cached on the host (keyed by source, base
+address and defines), line table included, so a boot does not re-assemble.
+Errors name the source line -- every failing line, one per
 line of the message, as `file:line: reason: text`. This module does not
 load or run anything.
 """
@@ -40,7 +42,7 @@ _ASSIGNMENT = re.compile(r"^[.A-Za-z_$][\w.$]*\s*=")
 # .if, .balign, ... -- and label-only lines emit none of their own.)
 _EMITTING = {".byte", ".word", ".short", ".value", ".long", ".int", ".quad", ".octa", ".ascii", ".asciz",
              ".string", ".space", ".skip", ".zero", ".fill", ".2byte", ".4byte", ".8byte", ".float", ".double"}
-_NOT_ASSEMBLED = (1 << 64) - 1      # a line label's table value when its line sat in a false .if
+_NOT_ASSEMBLED = (1 << 64) - 1      # the table value of a label (or a line) that a false .if left out
 # The cache key includes this file's own text: a change to the assembler
 # (padding, directives) must never be hidden by results cached before it.
 _CACHE_VERSION = sha256(Path(__file__).read_bytes()).hexdigest()[:16]
@@ -233,10 +235,9 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     if len(set(labels)) < len(labels):
         from .asmerrors import labels_defined_twice
         raise AssemblyError("\n".join(labels_defined_twice(source, name, origins)))
-    # A line in a false .if has no label: .ifdef gives the table a fixed width anyway.
-    table = "\n".join([f".quad {label}" for label in labels] +
-                      [f".ifdef {label}\n.quad {label}\n.else\n.quad {_NOT_ASSEMBLED}\n.endif"
-                       for label, _ in line_labels])
+    # A label or line in a false .if is not defined: .ifdef gives the table a fixed width anyway.
+    table = "\n".join(f".ifdef {label}\n.quad {label}\n.else\n.quad {_NOT_ASSEMBLED}\n.endif"
+                      for label in labels + [label for label, _ in line_labels])
     try:
         encoding, _ = _keystone().asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
     except _keystone_error() as error:
@@ -255,7 +256,7 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     count = len(labels) + len(line_labels)
     raw_table = code[len(code) - 8 * count:] if count else b""
     values = [int.from_bytes(raw_table[i * 8:i * 8 + 8], "little") for i in range(count)]
-    symbols = dict(zip(labels, values))
+    symbols = {label: value for label, value in zip(labels, values) if value != _NOT_ASSEMBLED}
     code = code[:len(code) - 8 * count]  # drop the symbol table itself
     if not code.rstrip(b"\x00"):
         raise AssemblyError(f"{name}: empty program (no instructions)")

@@ -16,6 +16,7 @@ from typing import Callable
 
 from .assembler import Image
 from .channel import check_channel_file_name, read_host_file
+from .errors import BadInput
 from .home import create_disk, disk_image_path, machine_dir, open_disk
 from .isolation import model_named
 from .kernel import bootstatus
@@ -26,11 +27,14 @@ from .kernel.kernel import Kernel
 from .kernel.loader import load_user_program
 from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
+from .kernel.rootkit import rootkit_builds
+from .kernel.sensor.manager import FAIL_CLOSED, KILL
 from .machine.clock import CYCLES_PER_SECOND
 from .machine.machine import Machine
 from .record import dataclass, field
 
 AUTO_REPAIR_AFTER = 2      # failed boots in a row before automatic repair starts
+DEADLINE_MODES = (KILL, FAIL_CLOSED)
 
 
 @dataclass
@@ -48,6 +52,9 @@ class BootOptions:
     sensor_build: str = "original"
     auto_repair: bool = False
     fail_closed: bool = False
+    rootkit: str | None = None               # a rootkit.sys build to load as a second boot driver
+    deadline_mode: str = "kill"              # a missed AUTH deadline: "kill" the sensor, or "fail-closed"
+    sensor_delay_ms: float = 0.0             # the sensor waits this long before each verdict
     echo: Callable[[str], None] | None = None
     on_program_start: Callable[[object], None] | None = None   # run: told once the program is started
 
@@ -90,7 +97,10 @@ class Session:
     transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
-                                                         "events": 0, "notifications": 0, "unexamined": 0})
+                                                         "events": 0, "notifications": 0, "unexamined": 0,
+                                                         "hidden_found": [], "deadline_misses": 0,
+                                                         "examined": 0})
+    latency_cycles: int = 0     # over the `examined` events: cycles from submission to verdict (compare)
 
     def to_json(self) -> dict:
         """The boot object of docs/cli.md."""
@@ -137,6 +147,7 @@ def boot_with(options: BootOptions, program: Image | None = None, program_cpu_li
     With `program`, start it as a ring-3 process once the machine is up (simpleos run),
     with a CPU limit of `program_cpu_limit` cycles if given."""
     model_named(options.model)  # unknown model: bad input before anything happens
+    check_visibility_options(options)
     contents = read_channel_files(options.channels)  # bad --channel files: before the disk is touched
     home, fs = open_home(options.machine, options.fresh)
     session = Session(home, fs, options)
@@ -148,6 +159,16 @@ def boot_with(options: BootOptions, program: Image | None = None, program_cpu_li
         fs.close()
         raise
     return session
+
+
+def check_visibility_options(options: BootOptions) -> None:
+    """--rootkit, --deadline-mode and --sensor-delay: bad values are bad input, before anything boots."""
+    if options.rootkit is not None and options.rootkit not in rootkit_builds():
+        raise BadInput(f"no rootkit build {options.rootkit!r} (builds: {', '.join(rootkit_builds())})")
+    if options.deadline_mode not in DEADLINE_MODES:
+        raise BadInput(f"unknown deadline mode {options.deadline_mode!r} (modes: {', '.join(DEADLINE_MODES)})")
+    if not 0 <= options.sensor_delay_ms <= 60_000:
+        raise BadInput(f"--sensor-delay must be between 0 and 60000 ms, not {options.sensor_delay_ms}")
 
 
 def read_channel_files(paths) -> list[tuple[str, bytes]]:
@@ -170,9 +191,21 @@ def deliver_channel_files(fs, contents) -> None:
 def new_kernel(options: BootOptions, fs, *, safe_mode: bool = False, echo=None) -> Kernel:
     """A fresh Machine and a Kernel on it, configured as `options` say (not yet powered on)."""
     model = model_named(options.model, False if options.fail_closed else None)
+    model.deadline_miss_mode = options.deadline_mode
     machine = Machine(echo=echo if echo is not None else options.echo)
     return Kernel(machine, model=model, seed=options.seed, fs=fs, sensor_build=options.sensor_build,
-                  safe_mode=safe_mode)
+                  safe_mode=safe_mode, sensor_switches=sensor_switches(options), rootkit=options.rootkit)
+
+
+def sensor_switches(options: BootOptions) -> dict[str, int]:
+    """The sensor's [switches] this boot turns on: its cross-view scan with the rootkit scenario,
+    its wait before each verdict with --sensor-delay."""
+    switches = {}
+    if options.rootkit is not None:
+        switches["CROSS_VIEW"] = 1
+    if options.sensor_delay_ms:
+        switches["SENSOR_DELAY_US"] = int(round(options.sensor_delay_ms * 1000))
+    return switches
 
 
 def _boot_loop(session: Session, program: Image | None = None) -> None:
@@ -304,6 +337,10 @@ def _add_sensor_totals(session: Session, kernel: Kernel) -> None:
     totals["events"] += stats.events
     totals["notifications"] += stats.notifications
     totals["unexamined"] += stats.unexamined
+    totals["deadline_misses"] += stats.deadline_misses
+    totals["examined"] += stats.examined
+    session.latency_cycles += stats.latency_cycles
+    totals["hidden_found"] += [h for h in stats.hidden_found if h not in totals["hidden_found"]]
     totals["quarantined"] += [q for q in stats.quarantined if q not in totals["quarantined"]]
     totals["rejected"] += [r for r in stats.rejected if r not in totals["rejected"]]
 

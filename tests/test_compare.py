@@ -20,7 +20,7 @@ from compare_table import (COMPARE_GOLDEN_DIR, HEADER, assert_well_formed_row, c
                            write_golden)
 from paths import BAD
 
-SHIPPED_WITH_GOLDENS = ["monolithic", "hybrid", "microkernel", "verified"]   # the models of the course
+SHIPPED_WITH_GOLDENS = ["monolithic", "hybrid", "microkernel", "verified", "exokernel", "nanokernel"]   # the course
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,13 @@
 ; over the rules of the channel files the kernel handed it at start-up. The
 ; first rule that says "deny" blocks the operation.
 ;
-; One source, two placements. The kernel's loader decides where it runs:
-;   ring 0, in the kernel half, as a kernel thread  (models monolithic, verified);
-;   ring 3, in its own address space, as a process  (models microkernel, hybrid).
+; One source, several placements; the isolation model picks one: a ring-0
+; kernel thread (monolithic, verified), a ring-3 process (microkernel, hybrid),
+; a library-OS extension (exokernel), a holder of capabilities (nanokernel).
 ; The driver never names a system-call number: it calls the kernel only
-; through its import table (the `import_*` slots in .data). The loader fills
-; the slots: at ring 0 with the kernel's entry stubs, at ring 3 with syscall
-; thunks mapped into the process (kernel/kapi.asm). Same code, different
-; blast radius.
+; through its import table (the `import_*` slots in .data), which the loader
+; fills with kernel entry stubs (ring 0) or syscall thunks (ring 3, kapi.asm).
+; Same code, different blast radius. Switches: switches.asm, included below.
 ;
 ; Defines supplied by the loader (drivers/sensor/manifest.toml, kernel/drivers.py):
 ;   IPC_INPUTS       20   inputs the integration code supplies for an IPC event
@@ -80,6 +79,7 @@ sensor_event_loop:
     lea rdi, [rip + event_buffer]
     mov rsi, EVENT_BUFFER_SIZE
     call qword ptr [rip + import_wait_event]   ; rax = the event's template type
+    .include "switches.asm"         ; a boot with a switch on serves the event there
     cmp rax, TEMPLATE_IPC
     je .Lipc_event
     cmp rax, TEMPLATE_PROCESS
@@ -453,6 +453,131 @@ compare_string:
     pop rcx
     ret
 
+.if CROSS_VIEW
+; ---------------------------------------------------------------------------
+; The process-integrity check (CROSS_VIEW, with --rootkit).
+; ---------------------------------------------------------------------------
+
+; Offsets into the kernel's process tables (simpleos/kernel/proclist.py) ...
+TABLES_HEAD = 0x00              ; the active process list's head: flink, blink
+TABLES_RUN_QUEUE_COUNT = 0x10
+TABLES_ROOTS_COUNT = 0x18
+TABLES_RUN_QUEUE = 0x40         ; u64 run_queue[]: the objects of what the scheduler runs
+TABLES_ROOTS = 0x440            ; struct { u64 cr3, pid; } roots[]: every ring-3 address space
+ROOT_ENTRY_SIZE = 16
+; ... and into one process object.
+OBJECT_FLINK = 0x00
+OBJECT_PID = 0x10
+OBJECT_CR3 = 0x18
+SCAN_MAX = 128                  ; more entries than any list can hold: a loop, stop
+VIEW_RUN_QUEUE = 1              ; report_hidden(pid, view): where the process was found
+VIEW_ROOTS = 2
+PROCESS_RECORD_SIZE = 24        ; what process_list writes: u64 pid, char name[16]
+
+; cross_view_scan -- is every process the scheduler runs on the process list?
+;
+; Cross-view diffing, as ring-0 EDRs catch DKOM rootkits: walk the list the OS reports
+; (view 1), then the structures the scheduler really uses (view 2, the run queue; view 3,
+; the address-space roots) and report every process that is in those but not in view 1.
+; Only a ring-0 driver can do it: the kernel exports its process tables to ring-0 drivers
+; (import_process_tables) and binds the slot to 0 for a ring-3 one, whose only view is the
+; process_list system call -- the very list the rootkit edited, with nothing beneath it to
+; compare it against.
+cross_view_scan:
+    push rbp                        ; the frame: this routine calls the kernel
+    mov rbp, rsp
+    push rbx                        ; callee-saved registers this routine uses
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rbx, [rip + import_process_tables]  ; rbx = the kernel's process tables, or 0
+    test rbx, rbx
+    jz .Lscan_sanctioned_only
+    ; View 1: walk the active process list from its head; keep each object in scan_listed.
+    lea r12, [rip + scan_listed]    ; r12 = the objects on the list
+    xor r13d, r13d                  ; r13 = how many
+    mov rax, [rbx + TABLES_HEAD + OBJECT_FLINK]
+.Lscan_walk:
+    cmp rax, rbx                    ; back at the head: the whole list is walked
+    je .Lscan_walked
+    cmp r13, SCAN_MAX
+    jae .Lscan_walked
+    mov [r12 + r13*8], rax
+    inc r13
+    mov rax, [rax + OBJECT_FLINK]   ; next
+    jmp .Lscan_walk
+.Lscan_walked:
+    mov [rip + scan_listed_count], r13
+    ; View 2: every object in the run queue must be one of them.
+    xor r14d, r14d                  ; r14 = run-queue index
+.Lscan_run_queue:
+    cmp r14, [rbx + TABLES_RUN_QUEUE_COUNT]
+    jae .Lscan_run_queue_done
+    cmp r14, SCAN_MAX
+    jae .Lscan_run_queue_done
+    mov r15, [rbx + TABLES_RUN_QUEUE + r14*8]   ; r15 = an object the scheduler runs
+    inc r14
+    xor ecx, ecx
+.Lscan_find_object:
+    cmp rcx, r13
+    jae .Lscan_not_listed           ; on none of the list's entries: hidden
+    cmp [r12 + rcx*8], r15
+    je .Lscan_run_queue             ; listed: next
+    inc rcx
+    jmp .Lscan_find_object
+.Lscan_not_listed:
+    mov rdi, [r15 + OBJECT_PID]
+    mov esi, VIEW_RUN_QUEUE
+    call qword ptr [rip + import_report_hidden]
+    jmp .Lscan_run_queue
+.Lscan_run_queue_done:
+; lab-answer 10: begin (student trees get the scan without view 3: Lab 10 writes it)
+    ; View 3: every address-space root must be the cr3 of an object on the list.
+    xor r14d, r14d                  ; r14 = roots index
+.Lscan_roots:
+    cmp r14, [rbx + TABLES_ROOTS_COUNT]
+    jae .Lscan_done
+    cmp r14, SCAN_MAX
+    jae .Lscan_done
+    mov rax, r14
+    shl rax, 4                      ; * ROOT_ENTRY_SIZE
+    lea r15, [rbx + rax + TABLES_ROOTS]     ; r15 = this root's entry
+    inc r14
+    mov rdx, [r15]                  ; rdx = the root (a cr3 value)
+    xor ecx, ecx
+.Lscan_find_root:
+    cmp rcx, r13
+    jae .Lscan_root_not_listed
+    mov rax, [r12 + rcx*8]
+    cmp [rax + OBJECT_CR3], rdx
+    je .Lscan_roots                 ; some listed process runs in it: next
+    inc rcx
+    jmp .Lscan_find_root
+.Lscan_root_not_listed:
+    mov rdi, [r15 + 8]              ; the pid the kernel recorded with the root
+    mov esi, VIEW_ROOTS
+    call qword ptr [rip + import_report_hidden]
+    jmp .Lscan_roots
+; lab-answer 10: end
+.Lscan_done:
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+.Lscan_sanctioned_only:
+    ; Ring 3: the sanctioned API is all there is. Ask it (the answer is the list as the
+    ; rootkit left it) and keep how many processes it reported: there is no second view.
+    lea rdi, [rip + scan_reported]
+    mov esi, SCAN_MAX * PROCESS_RECORD_SIZE
+    call qword ptr [rip + import_process_list]
+    mov [rip + scan_listed_count], rax
+    jmp .Lscan_done
+.endif
+
 .data
 ; The import table: the loader writes the address of each kernel function here.
 import_wait_event:   .quad 0    ; wait_event(buffer, size) -> template type
@@ -475,10 +600,29 @@ process_inputs:      .space PROCESS_INPUTS * 8
 ipc_context:         .space IPC_INPUTS * 8      ; u64 inputs[IPC_INPUTS] ...
 ipc_event_handle:    .quad 0                     ; ... then the event handle
 event_buffer:        .space EVENT_BUFFER_SIZE
+.if CONTENT_FRAMES
+.balign 4096                    ; the content area on whole pages of its own
+.endif
 content_area:        .space CONTENT_AREA_SIZE
+.if CONTENT_FRAMES
+content_area_end:               ; (a page boundary: the frames end here)
+.endif
 current_template:    .quad 0    ; the template type interpret runs (after the rest: see below)
 ; The fixed build's checks keep their data after everything else, so that the
 ; original build's layout -- every address in its crash dumps -- stays as it was.
 current_file_end:    .quad 0    ; CONTENT_CHECK: the first byte after the file being interpreted
 msg_type_mismatch:   .asciz "sensor: type check: a string test on an input that is an integer; rule skipped"
 msg_past_the_file:   .asciz "sensor: content check: a rule runs past the end of its file; rest of the file skipped"
+.if SENSOR_DELAY_US
+.balign 8
+import_sleep:        .quad 0    ; sleep(microseconds): wait in virtual time
+.endif
+.if CROSS_VIEW
+.balign 8
+import_process_tables: .quad 0  ; the kernel's process tables (a ring-0 export; 0 at ring 3)
+import_process_list: .quad 0    ; process_list(buffer, size) -> records: the sanctioned view
+import_report_hidden: .quad 0   ; report_hidden(pid, view): a process that runs but is not listed
+scan_listed_count:   .quad 0    ; how many processes the last scan found on the list
+scan_listed:         .space SCAN_MAX * 8                     ; their objects (ring 0)
+scan_reported:       .space SCAN_MAX * PROCESS_RECORD_SIZE   ; what process_list said (ring 3)
+.endif

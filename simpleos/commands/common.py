@@ -9,6 +9,7 @@ import json
 import sys
 
 from ..isolation import model_names
+from ..kernel.rootkit import DEFAULT_BUILD as ROOTKIT_DEFAULT, rootkit_builds
 
 
 def add_machine_argument(parser) -> None:
@@ -45,6 +46,20 @@ def add_boot_options(parser) -> None:
                         help="after 2 failed boots, boot to recovery and roll back the newest content update")
     parser.add_argument("--fail-closed", action="store_true",
                         help="while the sensor is down, deny events instead of letting them pass (fail-open)")
+    add_visibility_options(parser)
+    parser.add_argument("--deadline-mode", choices=["kill", "fail-closed"], default="kill",
+                        help="an AUTH event the sensor does not answer in time: kill the sensor (default), "
+                        "or deny the event and let the sensor live (es_set_deadline_miss_mode)")
+    parser.add_argument("--sensor-delay", type=non_negative_ms, default=0.0, metavar="MS",
+                        help="make the sensor slow: it waits MS milliseconds (virtual) before each verdict")
+
+
+def add_visibility_options(parser) -> None:
+    """--rootkit [BUILD] (boot options, and compare)."""
+    parser.add_argument("--rootkit", nargs="?", const=ROOTKIT_DEFAULT, choices=rootkit_builds(), metavar="BUILD",
+                        help=f"also load rootkit.sys, which hides the beacon from the kernel's process list; "
+                        f"the sensor runs its cross-view scan (builds: {', '.join(rootkit_builds())}; "
+                        f"default {ROOTKIT_DEFAULT})")
 
 
 def boot_options_from(args, echo) -> dict:
@@ -54,7 +69,8 @@ def boot_options_from(args, echo) -> dict:
         raise SystemExit(_usage("--exec runs recovery console commands: it needs --safe-mode"))
     return {"model": args.model, "channels": args.channel, "sensor_build": args.sensor_build,
             "safe_mode": args.safe_mode, "exec_commands": args.exec_commands, "max_boots": args.max_boots,
-            "auto_repair": args.auto_repair, "fail_closed": args.fail_closed,
+            "auto_repair": args.auto_repair, "fail_closed": args.fail_closed, "rootkit": args.rootkit,
+            "deadline_mode": args.deadline_mode, "sensor_delay_ms": args.sensor_delay,
             "interactive": args.safe_mode and args.exec_commands is None and not args.json and sys.stdin.isatty()}
 
 
@@ -79,6 +95,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def non_negative_ms(text: str) -> float:
+    """argparse type: milliseconds, a number >= 0 (at most 60,000: a minute)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError("must be between 0 and 60000 milliseconds")
     return value
 
 

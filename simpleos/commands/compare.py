@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import BadInput
-from .common import print_json
+from .common import add_visibility_options, print_json
 
 
 def register(subparsers) -> None:
@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     parser.add_argument("--plot", metavar="OUT.png",
                         help="also draw downtime, unexamined events and manual steps per model into OUT.png "
                         "(needs matplotlib: pip install 'simpleos[plot]')")
+    add_visibility_options(parser)
+    parser.add_argument("--latency", action="store_true",
+                        help="add a column: mean cycles from an AUTH event to the sensor's verdict, and its ring")
     parser.set_defaults(func=main)
 
 
@@ -27,15 +30,16 @@ def main(args) -> int:
         raise BadInput(f"no such file: {args.file}")
     if args.plot:
         compareplot.require_matplotlib()        # before minutes of booting, not after
-    outcomes = comparison.compare(args.file, seed=args.seed)
+    outcomes = comparison.compare(args.file, seed=args.seed, rootkit=args.rootkit)
     if args.plot:
         compareplot.plot(outcomes, args.plot, compareplot.default_title(args.file))
     if args.json:
-        print_json(comparison.to_json(outcomes, args.file))
+        print_json(comparison.to_json(outcomes, args.file, args.rootkit))
     else:
-        print(f"content update {Path(args.file).name} under every isolation model "
+        rootkit = f", rootkit.sys ({args.rootkit}) hiding the beacon" if args.rootkit else ""
+        print(f"content update {Path(args.file).name} under every isolation model{rootkit} "
               f"(virtual time; monolithic gets {comparison.MAX_BOOTS} boots):")
-        for line in comparison.render(outcomes):
+        for line in comparison.render(outcomes, latency=args.latency, visibility=args.rootkit is not None):
             print(line)
         if args.plot:
             print(f"plot: {args.plot}")

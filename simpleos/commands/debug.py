@@ -81,7 +81,8 @@ def main(args) -> int:
     console = _console(output, program is not None, args.verbose)
     options = BootOptions(machine=args.machine, fresh=args.fresh, model=args.model, channels=args.channel,
                           seed=args.seed, sensor_build=args.sensor_build, fail_closed=args.fail_closed,
-                          echo=console.echo)
+                          rootkit=args.rootkit, deadline_mode=args.deadline_mode,
+                          sensor_delay_ms=args.sensor_delay, echo=console.echo)
     target = DebugTarget(options, break_on_fault=args.break_on_fault, program=program,
                          on_program_start=console.program_started)
     if program is not None:

@@ -43,6 +43,7 @@ from .output import Output
 from .stops import StopEvent
 from .symbols import UnknownSymbol
 from .target import DebugError, DebugTarget
+from .verbs import watch as watch_verbs
 
 PROMPT = "(sdb) "
 
@@ -183,11 +184,13 @@ class Debugger:
             self.out.line(f"[position {event.position}] the machine bugchecked:")
             self.out.line(f"  {event.bugcheck.headline()}")
             self.out.line(f"  in {event.bugcheck.where()} ({self.target.symbolize(event.bugcheck.rip)})")
+        elif event.reason == "watchpoint":
+            self.out.lines(watch_verbs.stop_lines(self, event))
         elif event.reason == "idle":
             self.out.line(f"[position {event.position}] {event.description}")
         else:
             self.out.line(f"[position {event.position}] {event.description}")
-        if event.reason in ("step", "breakpoint", "fault", "start", "interrupted"):
+        if event.reason in ("step", "breakpoint", "watchpoint", "fault", "start", "interrupted"):
             if self.context_on_stop:
                 self.do_context("")
             else:

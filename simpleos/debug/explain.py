@@ -15,8 +15,8 @@ checked against the sensor's symbols. Used by the debugger (live) and by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+from ..machine.decode import memory_operand_size
 from ..machine.trap import PAGE_FAULT, Trap, describe_error_code
 from .pagewalk import why_not
 
@@ -44,22 +44,6 @@ class InputRead:
     value: int           # the 8 bytes read from that slot
 
 
-@lru_cache(maxsize=1)
-def _capstone():
-    import capstone
-    engine = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
-    engine.detail = True
-    return engine
-
-
-def memory_operand_size(code: bytes, address: int) -> int | None:
-    """The size in bytes of the first memory operand of the instruction at `address`."""
-    from capstone import x86_const
-    for instruction in _capstone().disasm(code, address, 1):
-        for operand in instruction.operands:
-            if operand.type == x86_const.X86_OP_MEM:
-                return operand.size
-    return None
 
 
 def access_of(trap: Trap, code: bytes) -> Access:

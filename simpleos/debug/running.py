@@ -17,6 +17,7 @@ from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, RAN, WATCHDOG_VIRTU
 from . import stops
 from .stops import DebugError, StopEvent
 from .timetravel import _BUGCHECKED
+from .watch import WATCHED
 
 
 class RunningForward:
@@ -86,7 +87,7 @@ class RunningForward:
             finally:
                 if skipped is not None:
                     self._rehook_here(skipped)
-            if result in (HELD_FAULT, IDLE, _BUGCHECKED):
+            if result in (HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
                 return self._event_for(result)
             if self.position > start:
                 return self._event(stops.STEP)
@@ -122,7 +123,7 @@ class RunningForward:
                 self._catch_up_edits()
             if result == AT_BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
                 continue  # a breakpoint meant for another process: go on
-            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED):
+            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
                 return self._event_for(result)
 
     def _run_to(self, address: int, stack_pointer: int, process) -> StopEvent:
@@ -148,9 +149,11 @@ class RunningForward:
                     self._unhook(address)
 
     def _run_once(self, limit: int | None = None) -> str:
-        """Kernel.run_once, with a bugcheck as a result instead of an exception."""
+        """Kernel.run_once, with a bugcheck as a result instead of an exception (and a
+        watchpoint's stop as WATCHED: watch.py)."""
+        self._watch_begin_run()
         try:  # (Kernel.run_once clears stale exception state when a paused slice goes on)
-            result = self.kernel.run_once(limit)
+            result = self._watch_end_run(self.kernel.run_once(limit))
         except Bugcheck as bugcheck:
             self.bugcheck = bugcheck
             return _BUGCHECKED

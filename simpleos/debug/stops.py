@@ -36,13 +36,14 @@ def signal_for_trap(trap: Trap | None) -> int:
 @dataclass
 class StopEvent:
     """One stop of the debugged machine."""
-    reason: str                   # start | step | breakpoint | fault | idle | bugcheck | interrupted
+    reason: str                   # start | step | breakpoint | watchpoint | fault | idle | bugcheck | interrupted
     address: int                  # RIP when it stopped
     trap: Trap | None = None      # the CPU exception (fault; bugchecks caused by one)
     bugcheck: object = None       # the kernel's Bugcheck (reason "bugcheck")
     signal: int = SIGTRAP         # for gdb: 5 SIGTRAP, 2 SIGINT, 11 SIGSEGV, 4 SIGILL, 8 SIGFPE; 0 = exited
     description: str = ""
     position: int = 0             # instructions retired since power-on when it stopped
+    watch: object = None          # the watch.WatchHit (reason "watchpoint")
 
     @property
     def exited(self) -> bool:

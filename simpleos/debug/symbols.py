@@ -55,7 +55,7 @@ def regions(kernel, process) -> list[CodeRegion]:
     found = []
     if process is not None and process.ring == 3 and process.image is not None:
         found.append(CodeRegion(process_label(process), process.image))
-        kapi = getattr(kernel, "kapi_user", None)
+        kapi = getattr(process, "kapi", None) or getattr(kernel, "kapi_user", None)   # (nanokernel: kapi_cap)
         if kapi is not None and process.image is not kapi and process.image.name.endswith(".sys"):
             found.append(CodeRegion("kapi", kapi))
     found += [CodeRegion(module.name, module.image) for module in kernel.modules]

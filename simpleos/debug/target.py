@@ -17,8 +17,10 @@ position 0 (no instruction run yet). Then:
 Positions are Kernel.instructions_retired: instructions since power-on.
 Breakpoints are addresses in the CPU's native instruction counter
 (CPU.add_breakpoint), not unicorn hooks; the target never installs a
-per-instruction hook, so `cont` runs at full speed. This module holds the
-machine, its state and its stop events; it must not decide what a fault
+per-instruction hook, so `cont` runs at full speed. Watchpoints (watch.py,
+mixed in) are memory hooks on the watched bytes only, installed only while
+there are watchpoints. This module holds the machine, its state and its
+stop events; it must not decide what a fault
 means (the kernel does, when the next stepi/cont delivers a trap held by
 --break-on-fault), nor print.
 """
@@ -44,7 +46,8 @@ from .running import RunningForward
 from .snapshot import snapshot_of_home
 from .stops import DebugError, StopEvent, signal_for_trap
 from .symbols import lookup, regions, symbolize
-from .timetravel import _BUGCHECKED, Edit, TimeTravel
+from .timetravel import _BUGCHECKED, Edit
+from .watch import WATCHED, Watchpoints
 
 REGISTER_NAMES = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags",
@@ -58,7 +61,7 @@ RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
 __all__ = ["BUGCHECK_STATE", "DebugError", "DebugTarget", "IDLE_STATE", "REGISTER_NAMES", "RUNNABLE"]
 
 
-class DebugTarget(RunningForward, Breakpoints, TimeTravel):
+class DebugTarget(RunningForward, Breakpoints, Watchpoints):
     """The debuggable machine (see the module docstring)."""
 
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
@@ -104,6 +107,7 @@ class DebugTarget(RunningForward, Breakpoints, TimeTravel):
         self.bugcheck: Bugcheck | None = None
         self.idle = False
         self._installed = set()
+        self._watch_power_on()
         # Put the first process on the CPU without running anything (a zero-instruction slice
         # start, as the scheduler's first step would): position 0 then shows real registers.
         self._run_once(limit=0)
@@ -238,6 +242,8 @@ class DebugTarget(RunningForward, Breakpoints, TimeTravel):
                                signal=signal_for_trap(trap))
         if result == AT_BREAKPOINT:
             return self._event(stops.BREAKPOINT)
+        if result == WATCHED:
+            return self._watch_event()
         return self._event(stops.STEP)
 
     def _event(self, reason: str, description: str = "", *, trap=None, bugcheck=None,

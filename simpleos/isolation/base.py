@@ -33,6 +33,9 @@ class IsolationModel:
     sensor_ring = 0              # 0: in the kernel; 3: in a process of its own
     fail_open = True             # while the sensor is down, allow events unexamined (False: deny them)
     auth_deadline_ms: float | None = None   # AUTH events must be answered within this much virtual time
+    deadline_miss_mode = "kill"  # a missed deadline: "kill" the sensor, or "fail-closed" (deny, it lives)
+    rejects_content_by = "its admit check"  # what refuses content (compare's note: "ABI validation")
+    admission_log = "verifier"   # who says so in the boot log ("verifier: rejected ...")
     order = 100                  # where the model is listed (--model, compare): lower first, then by name
 
     def place(self, driver) -> Placement:

@@ -19,6 +19,7 @@ class Verified(IsolationModel):
     name = "verified"
     sensor_ring = 0
     order = 4
+    rejects_content_by = "ABI validation"
 
     def admit(self, content: ContentFile) -> list[str]:
         """ABI validation: every problem the validator finds, or 'malformed: ...'."""

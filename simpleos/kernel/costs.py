@@ -14,3 +14,4 @@ TRAP = 1_000               # exception entry, frame push, handler dispatch
 CONTEXT_SWITCH = 500       # save/restore registers, switch CR3, TLB refill
 IPC_MESSAGE = 300          # one IPC message copied between address spaces
 PROCESS_CREATE = 50_000    # build an address space and load an image
+MAP_PAGE = 100             # write one page-table entry and invalidate its TLB entry (a binding made or revoked)

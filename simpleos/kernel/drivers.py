@@ -36,6 +36,14 @@ class DriverManifest:
     templates: list[int]
     builds: dict[str, dict[str, int]] = field(default_factory=dict)
     description: str = ""
+    switches: dict[str, int] = field(default_factory=dict)   # [switches]: features off unless turned on
+
+    def with_switches(self, **values: int) -> "DriverManifest":
+        """This manifest with some of its switches set (by a placement, or by a boot's options)."""
+        unknown = sorted(set(values) - set(self.switches))
+        if unknown:
+            raise BadInput(f"{self.name} has no switch {unknown[0]!r} (switches: {', '.join(sorted(self.switches))})")
+        return replace(self, switches={**self.switches, **{key: int(value) for key, value in values.items()}})
 
 
 def read_manifest(driver: str) -> DriverManifest:
@@ -47,7 +55,8 @@ def read_manifest(driver: str) -> DriverManifest:
         raise BadInput(f"no driver named {driver!r} (no {folder}/manifest.toml)") from None
     return DriverManifest(name=raw["name"], source=folder / raw["source"], start=raw.get("start", "demand"),
                           templates=list(raw.get("templates", [])), builds=dict(raw.get("builds", {})),
-                          description=raw.get("description", ""))
+                          description=raw.get("description", ""),
+                          switches={key: int(value) for key, value in raw.get("switches", {}).items()})
 
 
 def _parsed_toml(text: str, where: str) -> dict:
@@ -78,7 +87,8 @@ def _parsed_toml(text: str, where: str) -> dict:
 
 
 def driver_defines(manifest: DriverManifest, build: str) -> dict[str, int]:
-    """Assembler defines for a build: the sensor ABI constants plus the build's own switches."""
+    """Assembler defines for a build: the sensor ABI constants, the manifest's switches (as set),
+    then the build's own constants."""
     if build not in manifest.builds:
         known = ", ".join(sorted(manifest.builds))
         raise BadInput(f"{manifest.name} has no build {build!r} (builds: {known})")
@@ -88,6 +98,7 @@ def driver_defines(manifest: DriverManifest, build: str) -> dict[str, int]:
         "IPC_STRING_MASK": IPC.string_mask,
         "PROCESS_STRING_MASK": PROCESS.string_mask,
     }
+    defines.update(manifest.switches)
     defines.update({key: int(value) for key, value in manifest.builds[build].items()})
     return defines
 
@@ -103,15 +114,21 @@ def driver_size(manifest: DriverManifest, build: str) -> int:
     return len(assemble_driver(manifest, build, USER_TEXT_BASE).code)
 
 
-def bind_imports(image: Image, kapi: Image) -> Image:
-    """Fill every import_NAME slot of `image` with the address of kapi_NAME in `kapi`."""
+def bind_imports(image: Image, kapi: Image, exports: dict[str, int] | None = None) -> Image:
+    """Fill every import_NAME slot of `image` with the address of kapi_NAME in `kapi`, or
+    else with exports[NAME] (a kernel structure's address; 0: not exported to this ring)."""
     code = bytearray(image.code)
+    exports = exports or {}
     for symbol, address in image.symbols.items():
         if not symbol.startswith(IMPORT_PREFIX):
             continue
-        function = KAPI_PREFIX + symbol[len(IMPORT_PREFIX):]
-        if function not in kapi.symbols:
-            raise BadInput(f"{image.name} imports {symbol[len(IMPORT_PREFIX):]!r}, which the kernel does not export")
+        name = symbol[len(IMPORT_PREFIX):]
+        if KAPI_PREFIX + name in kapi.symbols:
+            value = kapi.symbols[KAPI_PREFIX + name]
+        elif name in exports:
+            value = exports[name]
+        else:
+            raise BadInput(f"{image.name} imports {name!r}, which the kernel does not export")
         offset = address - image.base
-        code[offset:offset + 8] = kapi.symbols[function].to_bytes(8, "little")
+        code[offset:offset + 8] = value.to_bytes(8, "little")
     return replace(image, code=bytes(code), symbols=dict(image.symbols))   # text_end, line table kept

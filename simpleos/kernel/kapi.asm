@@ -30,3 +30,12 @@ kapi_log:
     mov eax, SYS_SENSOR_LOG
     syscall
     ret
+
+; Calls some drivers import (kernel/sensor/kapi.py, kernel/proclist.py).
+
+kapi_sleep:
+    mov eax, SYS_SENSOR_SLEEP
+    syscall
+    ret
+
+.include "kapi_process.asm"   ; report_hidden, process_list, ps_wait_created

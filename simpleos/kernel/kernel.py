@@ -30,6 +30,8 @@ from .klog import KernelLog
 from .loader import USER_DEFINES, Module
 from .pipes import PipeNamespace
 from .placement import KAPI_USER_BASE
+from .proclist import ProcessTables
+from .rootkit import load_rootkit
 from .role import init_program
 from .proc import BLOCKED, ZOMBIE, Process
 from .processes import ProcessTable
@@ -59,7 +61,7 @@ class Kernel(ProcessTable):
     """One running SimpleOS kernel on one machine, under one isolation model."""
 
     def __init__(self, machine: Machine, *, model, seed: int = 0, fs=None, sensor_build: str = "original",
-                 safe_mode: bool = False) -> None:
+                 safe_mode: bool = False, sensor_switches: dict | None = None, rootkit: str | None = None) -> None:
         self.machine = machine
         self.cpu = machine.cpu
         self.clock = machine.clock
@@ -72,6 +74,8 @@ class Kernel(ProcessTable):
         self.fail_open = model.fail_open             # while the gate is down: allow (True) or deny
         self.services = ModelServices(self)           # all a model may do (kernel/services.py)
         self.sensor_build = sensor_build
+        self.sensor_switches = dict(sensor_switches or {})   # features of this boot's sensor (manifest [switches])
+        self.rootkit = rootkit                                # build of a second, malicious boot driver, or None
         self.safe_mode = safe_mode
         self.processes: dict[int, Process] = {}
         self.scheduler = Scheduler()
@@ -87,8 +91,9 @@ class Kernel(ProcessTable):
         self.init_pid: int | None = None
         self.sensor = None                              # the security sensor, once loaded (kernel/sensor/)
         # Hooks for drivers: a gate that judges operations before they happen, and listeners
-        # told of every process exit -- before its memory is freed, and after.
+        # told of every new process and of every process exit -- before its memory is freed, and after.
         self.gate = None
+        self.on_process_created: list[Callable[[Process], None]] = []
         self.on_process_exiting: list[Callable[[Process], None]] = []
         self.on_process_exited: list[Callable[[Process], None]] = []
         self.timers: list = []                          # (time, sequence, action) for add_timer
@@ -112,6 +117,7 @@ class Kernel(ProcessTable):
         """Bring the CPU to long mode with paging, build the kernel half, load entry code."""
         self.log(f"SimpleOS {__version__} (x86-64 on unicorn), seed {self.seed}")
         self.kernel_space = KernelSpace(self.machine.memory)
+        self.process_tables = ProcessTables(self)        # the process list in guest memory (proclist.py)
         self.cpu.enable_long_mode(self.kernel_space.space)
         self.connect_cpu()
         self.ring0_context = self.cpu.save_context()
@@ -144,8 +150,10 @@ class Kernel(ProcessTable):
             self.log("safe mode: third-party drivers are not loaded")
             return
         from .sensor import SensorManager
-        self.sensor = SensorManager(self, self.model, self.sensor_build)
+        self.sensor = SensorManager(self, self.model, self.sensor_build, self.sensor_switches)
         self.sensor.load()
+        if self.rootkit is not None:
+            load_rootkit(self, self.rootkit)
 
     def start_init(self) -> int:
         """Start init, the first user process (the only one that may say "boot complete")."""

@@ -51,6 +51,9 @@ class Process:
     cpu_cycles: int = 0                      # virtual CPU time charged to it
     cycles_since_block: int = 0              # for the ring-0 watchdog
     cpu_limit: int | None = None             # its RLIMIT_CPU in cycles (None: the kernel's default)
+    domain: Any = None                       # explicit authority (placement.py): its capability table or
+                                             # secure bindings; None: the ambient authority of a process
+    kapi: Any = None                         # a ring-3 driver: the kapi stubs mapped into it (placement.py)
     _fd_bits: int = 0                        # bit i set: descriptor FIRST_FILE_FD + i is open
 
     def __str__(self) -> str:

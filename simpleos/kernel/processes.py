@@ -64,6 +64,8 @@ class ProcessTable:
         process = Process(pid=self._next_pid, name=name, space=space, image=image, **fields)
         self._next_pid += 1
         self.processes[process.pid] = process
+        for listener in self.on_process_created:
+            listener(process)
         return process
 
     @property

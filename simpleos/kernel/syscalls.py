@@ -18,6 +18,8 @@ from . import errno
 from .fs import FsError
 from .pipes import PipeEnd
 from .operations import authorize, exec_operation, pipe_operation
+from .capabilities import CAPABILITY_SYSCALLS
+from .proclist import PROCESS_SYSCALLS
 from .sensor.kapi import SENSOR_SYSCALLS
 from .proc import BLOCKED, ZOMBIE
 from .usercopy import BadUserPointer, copy_from_user, copy_to_user, string_from_user
@@ -234,7 +236,9 @@ SYSCALLS: dict[int, tuple[str, Callable]] = {
     501: ("pipe_create", sys_pipe_create),
     502: ("waitpid", sys_waitpid),
     503: ("boot_complete", sys_boot_complete),
-    **SENSOR_SYSCALLS,          # 510..513: the sensor driver's kernel API (kernel/sensor/kapi.py)
+    **SENSOR_SYSCALLS,          # 510..515: the sensor driver's kernel API (kernel/sensor/kapi.py)
+    **PROCESS_SYSCALLS,         # 505 process_list, 516 ps_wait_created (kernel/proclist.py)
+    **CAPABILITY_SYSCALLS,      # 520 cap_invoke (kernel/capabilities.py)
 }
 SYSCALL_NUMBERS = {name: number for number, (name, _) in SYSCALLS.items()}
 
@@ -244,6 +248,8 @@ def dispatch(kernel, process, number: int, args: tuple[int, ...]) -> int:
     entry = SYSCALLS.get(number)
     if entry is None:
         return -errno.ENOSYS
+    if process.domain is not None and not process.domain.permits_syscall(number):
+        return -errno.EPERM         # no ambient authority (a capability holder: capabilities.py)
     try:
         return entry[1](kernel, process, *args)
     except BadUserPointer:

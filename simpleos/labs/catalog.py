@@ -56,7 +56,7 @@ LABS: tuple[Lab, ...] = (
         "measure restart policies of the microkernel model instead of arguing about them",
         30, 30, 40, "2-3 h", "Lab 3; docs/models.md"),
     Lab(6, "models", "Write an isolation model",
-        "a fifth and a sixth row of `compare`, each from one new file in simpleos/isolation/",
+        "two more rows of `compare`, each from one new file in simpleos/isolation/",
         40, 30, 30, "3-4 h", "Labs 3 and 5; docs/models.md"),
     Lab(7, "rollout", "Design a rollout policy",
         "a policy for `simpleos fleet` that stops bad content early, even on one rare role, and never "
@@ -70,6 +70,10 @@ LABS: tuple[Lab, ...] = (
         "the fuzzer hunts for content that crashes the sensor and passes your validator: close every hole "
         "it finds and still accept the good content",
         40, 30, 30, "2-3 h", "Labs 4 and 8; docs/fuzzing.md"),
+    Lab(10, "visibility", "What only ring 0 can see",
+        "the same rootkit under two models: why one sensor finds the hidden beacon and the other cannot; "
+        "then the cross-check that catches a second hiding technique",
+        40, 30, 30, "3 h", "Labs 3 and 6; docs/models.md, docs/debugger.md"),
 )
 
 

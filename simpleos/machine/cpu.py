@@ -19,7 +19,8 @@ from unicorn import x86_const as X
 from unicorn.unicorn_py3.unicorn import uclib as _uclib
 
 from ..record import dataclass
-from . import decode, emulate
+from . import emulate
+from .blockpos import BlockPositions
 from .exception_state import clear_old_exception
 from .gdt import gdt_bytes
 from .icount import (STOP_BREAKPOINT, STOP_BREAKPOINT_BLOCK, STOP_NONE, STOP_TAIL_DONE, InstructionCounter)
@@ -64,7 +65,7 @@ class SliceEnd:
     BUDGET, STOP, TRAP, HALT = "budget", "stop", "trap", "halt"
 
 
-class CPU(TrapHooks):
+class CPU(TrapHooks, BlockPositions):
     """One x86-64 core with its RAM, in 64-bit long mode with paging."""
 
     def __init__(self) -> None:
@@ -84,7 +85,7 @@ class CPU(TrapHooks):
         self.time_stamp: Callable[[], int] = lambda: self.retired
         self.random_word: Callable[[], int] = lambda: 0
         self._trap: Trap | None = None
-        self._stop_requested = False
+        self._stop_requested = self._pause_requested = False
         self._emulation: emulate.Emulated | None = None      # an instruction to complete, then go on
         self._context_before_trap = None                     # registers before a machine-raised #GP
         self._retired_before = 0                             # retired in earlier legs of this slice
@@ -247,7 +248,7 @@ class CPU(TrapHooks):
         that would pass the budget, or holds a breakpoint, is run alone in a tail leg,
         instruction by instruction, so that the slice stops at the exact instruction."""
         self._trap = None
-        self._stop_requested = False
+        self._stop_requested = self._pause_requested = False
         self.breakpoint_hit = None
         self._retired_before = 0
         tail = None                    # (address, size) of a block to run instruction by instruction
@@ -255,7 +256,7 @@ class CPU(TrapHooks):
             self._run_leg(budget - self._retired_before, tail)
             tail = None
             retired = self.retired
-            if self._trap is not None or self._stop_requested:
+            if self._trap is not None or self._stop_requested or self._pause_requested:
                 break
             if self._emulation is not None:
                 emulate.perform(self._emulation, self, self.time_stamp(), self.random_word())
@@ -277,8 +278,8 @@ class CPU(TrapHooks):
             return SliceEnd(SliceEnd.TRAP, retired, self._trap)
         if self._stop_requested or self.breakpoint_hit is not None:
             return SliceEnd(SliceEnd.STOP, retired)
-        if retired >= budget:
-            return SliceEnd(SliceEnd.BUDGET, retired)
+        if retired >= budget or self._pause_requested:
+            return SliceEnd(SliceEnd.BUDGET, retired)      # (paused: as if the budget were spent)
         return SliceEnd(SliceEnd.HALT, retired)
 
     def _run_leg(self, budget: int, tail: tuple[int, int] | None) -> None:
@@ -306,20 +307,6 @@ class CPU(TrapHooks):
                 self.counter.end_tail()                # (after: the saved context has RFLAGS.RF set)
         if self._fault_rip is not None and tail is None:
             self._uncount_rest_of_block(*self._fault_rip)
-
-    def _uncount_rest_of_block(self, rip: int, started: bool) -> None:
-        """The last block was counted whole, but a fault (or a trap) at `rip` ended it early:
-        keep the instructions before `rip`, and the one at `rip` if it `started`."""
-        block = self.counter.last_block
-        if block is None:
-            return
-        address, size, count = block
-        if not address <= rip < address + size:
-            return                                  # not in that block: it ran to its end
-        before = decode.count_instructions(self._code_between(address, rip), address, rip)
-        if before is None:
-            raise RuntimeError(f"cannot count the instructions of the block at {address:#x} up to {rip:#x}")
-        self.counter.uncount(count - before - (1 if started else 0))
 
     def _clear_stale_exception_state(self) -> None:
         """An exception handed to a hook leaves QEMU's old_exception set: clear it in place

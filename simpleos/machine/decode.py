@@ -44,6 +44,16 @@ def count_instructions(code: bytes, address: int, end: int) -> int | None:
     return count if position == end else None
 
 
+def memory_operand_size(code: bytes, address: int) -> int | None:
+    """The size in bytes of the first memory operand of the instruction at `address` (None: none)."""
+    from capstone import x86_const
+    for insn in _disassembler().disasm(code, address, 1):
+        for operand in insn.operands:
+            if operand.type == x86_const.X86_OP_MEM:
+                return operand.size
+    return None
+
+
 def disassemble_with_writes(code: bytes, address: int) -> list[tuple[int, int, str, str, frozenset[str]]]:
     """disassemble(), plus the 64-bit registers each instruction writes, explicitly or not
     ('push rbx' writes rsp; 'mov ebp, edi' writes rbp)."""

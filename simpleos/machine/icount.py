@@ -147,6 +147,24 @@ class InstructionCounter:
         """The current run's budget."""
         return self._counter.budget
 
+    def stop_after_counted(self) -> None:
+        """Allow no more than has been counted: a tail stops before its next instruction, a
+        whole-block run before its next block (icount_on_block sees it over the budget)."""
+        counter = self._counter
+        counter.budget = counter.retired
+        if counter.tail_begin == counter.tail_end:
+            counter.block_budget = counter.retired
+
+    @property
+    def in_tail(self) -> bool:
+        """Is a tail (one block run instruction by instruction) running?"""
+        return self._counter.tail_begin != self._counter.tail_end
+
+    @property
+    def space(self) -> int:
+        """The address space (CR3) the cache keys blocks by now."""
+        return self._counter.space
+
     def uncount(self, instructions: int) -> None:
         """Take back instructions counted but not run (a block left in the middle by a trap)."""
         self._counter.retired -= instructions

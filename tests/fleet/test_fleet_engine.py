@@ -105,6 +105,6 @@ def test_bad_input_inside_a_pool_worker_comes_back_as_one_line():
     from simpleos.errors import BadInput
     from simpleos.fleet.classes import BootTask, MachineClass
     from simpleos.fleet.emulate import emulate
-    tasks = [BootTask(MachineClass("exokernel", "original", role), None, None, 0, False) for role in ("server", "kiosk")]
-    with pytest.raises(BadInput, match="exokernel"):
+    tasks = [BootTask(MachineClass("picokernel", "original", role), None, None, 0, False) for role in ("server", "kiosk")]
+    with pytest.raises(BadInput, match="picokernel"):
         emulate(tasks, workers=2)

@@ -64,8 +64,8 @@ def test_a_model_keeps_its_own_fail_policy_unless_told():
 
 def test_an_unknown_model_is_bad_input_naming_the_models():
     with pytest.raises(BadInput) as error:
-        model_named("exokernel")
-    assert str(error.value) == f"unknown isolation model 'exokernel' (models: {', '.join(model_names())})"
+        model_named("unikernel")
+    assert str(error.value) == f"unknown isolation model 'unikernel' (models: {', '.join(model_names())})"
 
 
 def test_the_docs_models_table_agrees_with_the_registry():

@@ -14,11 +14,12 @@ def test_lab_list_has_one_line_per_lab(capsys):
     code, out, err = run_cli(capsys, "lab", "list")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert [int(line.split()[0]) for line in lines] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [int(line.split()[0]) for line in lines] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert lines[0] == ("1  rings         100 points  Make a ring-3 program fault, every way: eight ring-3 programs, "
                         "each stopped by the CPU (or the kernel) in a different way")
     assert "Find the killer rule" in lines[7] and "Design a rollout policy" in lines[6]
     assert lines[8].startswith("9  fuzz          100 points  Fuzz your own validator: ")
+    assert lines[9].startswith("10  visibility    100 points  What only ring 0 can see: ")
 
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: f"lab{lab.number}")
@@ -43,7 +44,7 @@ def test_every_lab_has_the_instructor_kit(lab):
 
 
 @pytest.mark.parametrize("argv, code, message", [
-    (["lab", "start", "10", "/tmp/never"], 1, "simpleos: no lab 10 (labs: 1, 2, 3, 4, 5, 6, 7, 8, 9)\n"),
+    (["lab", "start", "11", "/tmp/never"], 1, "simpleos: no lab 11 (labs: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)\n"),
     (["lab", "start", "x", "/tmp/never"], 2, None),
     (["grade", "1", "--workers", "2"], 2, "simpleos grade: error: --workers and --results go with --submissions (try --help)\n"),
     (["lab", "variant", "1", "--student", "a"], 1, "simpleos: lab 1 has no per-student variants\n"),

@@ -30,9 +30,10 @@ def test_unbalanced_markers_are_bad_input(text, reason):
         strip_answers(text, "f")
 
 
-def test_the_project_keeps_lab_3_and_lab_8_answers_in_known_places():
+def test_the_project_keeps_lab_3_8_and_10_answers_in_known_places():
     assert "drivers/sensor/sensor.asm" in answer_files(ROOT, 3)
     assert "simpleos/channel/validate.py" in answer_files(ROOT, 8)
+    assert answer_files(ROOT, 10) == ["drivers/sensor/sensor.asm", "tests/taxonomy/test_rootkit.py"]
 
 
 def test_lab_start_makes_a_git_repository_with_one_commit(tmp_path, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simpleos.labs.catalog import LABS
+from simpleos.labs.catalog import LABS, lab_numbered
 from simpleos.labs.edits import load_edit_set
 from simpleos.labs.runner import grade
 
@@ -28,7 +28,7 @@ def failures(report) -> dict[str, str]:
 def test_the_reference_solution_gets_full_marks(tmp_path, lab):
     report = graded(tmp_path, lab, [reference(lab)])
     assert failures(report) == {}
-    assert report.full_marks and report.max_score == LABS[lab - 1].visible_points + LABS[lab - 1].hidden_points
+    assert report.full_marks and report.max_score == lab_numbered(lab).visible_points + lab_numbered(lab).hidden_points
 
 
 @pytest.mark.parametrize("lab", [lab.number for lab in LABS], ids=lambda n: f"lab{n}")

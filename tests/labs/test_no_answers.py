@@ -4,7 +4,8 @@ Checked in every workspace: no file from instructor/ or tests/labs/ and no
 docs/teaching.md; no lab-answer marker; no answer block of the project; no
 text that a reference solution adds or replaces; no file equal to a
 reference solution's file; no hidden test; no variant secret. And the
-starter's `--sensor-build fixed` is not the fixed build: it still crashes.
+starter's `--sensor-build fixed` is not the fixed build: it still crashes;
+the starter's cross-view scan has no view 3: the deep rootkit stays hidden.
 """
 import re
 
@@ -83,6 +84,27 @@ def test_the_starter_fixed_build_is_not_the_answer(trees, tmp_path, capsys):
         cli.close()
     assert result.code == 3 and '"verdict": "bootloop"' in result.stdout
     assert ".if BOUNDS_CHECK" not in (tree / "drivers/sensor/sensor.asm").read_text()
+
+
+def test_the_lab_10_starter_scan_has_no_view_3(trees, tmp_path):
+    """Lab 10's tree scans the list against the run queue only: the plain rootkit is found, the deep
+    one (off the run-queue view too) is not, and the roots loop of the answer is not in the source."""
+    import json
+    from simpleos.labs.worker import WorkspaceCLI, prepare_extension
+    tree = trees[10]
+    prepare_extension(tree)
+    cli = WorkspaceCLI(tree)
+    found = {}
+    try:
+        for build in ("unlink", "deep"):
+            result = cli.run(["boot", "--machine", str(tmp_path / build), "--fresh", "--json", "--rootkit", build])
+            assert result.code == 0, result.stdout
+            found[build] = json.loads(result.stdout)["sensor"]["hidden_found"]
+    finally:
+        cli.close()
+    assert found == {"unlink": ["beacon"], "deep": []}
+    source = (tree / "drivers/sensor/sensor.asm").read_text()
+    assert "cross_view_scan:" in source and ".Lscan_roots" not in source
 
 
 def test_the_lab_8_tree_names_no_culprit(trees):

@@ -69,7 +69,7 @@ def symbol_file_bytes(kernel, process=None) -> bytes:
         process = _ring3_sensor(kernel)
     if process is not None and process.image is not None and process.image not in images:
         images.append(process.image)
-    kapi_user = getattr(kernel, "kapi_user", None)
+    kapi_user = getattr(process, "kapi", None) or getattr(kernel, "kapi_user", None)
     if process is not None and kapi_user is not None:
         images.append(kapi_user)          # what a ring-3 driver calls into
     sections = _module_sections(images)

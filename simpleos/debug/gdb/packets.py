@@ -1,7 +1,7 @@
 """The packets of the gdb remote protocol: what each one asks, and the reply.
 
 Packets is the protocol half of a gdb session: registers (g/G/p/P),
-memory (m/M/X), breakpoints (Z/z), queries (qSupported, qXfer target
+memory (m/M/X), breakpoints and watchpoints (Z/z), queries (qSupported, qXfer target
 description and exec-file, threads), vCont, the stop replies, and QEMU's
 own packets (qemu.sstep*, monitor commands by qRcmd: monitor.py). Malformed
 input gets E01, unmapped memory E14, a target failure E05, and what is not
@@ -17,6 +17,7 @@ from typing import Callable
 
 from . import rsp
 from .monitor import QemuState, monitor_command
+from ..watch import GDB_COMMAND, WatchError
 from .target_description import G_PACKET_BYTES, NUMBER, REGISTERS, decode, encode, target_xml
 
 MAX_MEMORY_READ = 0x10000         # an `m` asks for at most this much; more is cut to this
@@ -29,6 +30,7 @@ ERROR_FAULT = b"E14"              # EFAULT: the memory is not mapped
 ERROR_TARGET = b"E05"             # the target could not do it (EIO)
 OK = b"OK"
 
+WATCH_KINDS = {2: "write", 3: "read", 4: "access"}   # Z2, Z3, Z4
 _RUN_PREFIXES = (b"c", b"C", b"s", b"S", b"vCont;", b"bc", b"bs")
 _SUPPORTED = (b"PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+;"
               b"ReverseStep+;ReverseContinue+" % rsp.PACKET_SIZE)
@@ -250,9 +252,11 @@ class Packets:
             raise rsp.MalformedPacket("Z/z needs type,address,kind")
         kind = rsp.parse_number(fields[0], limit=0xFF)
         address = rsp.parse_number(fields[1])
-        rsp.parse_number(fields[2], limit=0xFF)
+        length = rsp.parse_number(fields[2], limit=0xFFFF)
+        if kind in WATCH_KINDS:
+            return self._watchpoint(insert, WATCH_KINDS[kind], address, length)
         if kind not in (0, 1):
-            return b""  # watchpoints: not supported
+            return b""
         types = self.breakpoints.get(address, set())
         if insert:
             if not types:
@@ -265,6 +269,22 @@ class Packets:
             else:
                 del self.breakpoints[address]
                 self.target.remove_breakpoint(address)
+        return OK
+
+    def _watchpoint(self, insert: bool, kind: str, address: int, length: int) -> bytes:
+        """Z2/Z3/Z4 (write, read, access) and z2/z3/z4: the target's watchpoints (debug/watch.py).
+        One that cannot be set (unmapped, too long) is E14: gdb says it could not insert it.
+        A target without watchpoints gets the empty reply: not supported."""
+        if not hasattr(self.target, "find_watchpoint"):
+            return b""
+        found = self.target.find_watchpoint(address, length, kind)
+        if insert and found is None:
+            try:
+                self.target.add_watchpoint(address, length, kind)
+            except WatchError:
+                return ERROR_FAULT
+        elif not insert and found is not None:
+            self.target.remove_watchpoint(found)
         return OK
 
     # --- running ---------------------------------------------------------------------------
@@ -303,6 +323,9 @@ class Packets:
             feature = b"hwbreak" if hardware else b"swbreak"
             if feature + b"+" in self.gdb_features:
                 reply += feature + b":;"
+        if event.reason == "watchpoint":
+            hit = event.watch
+            reply += b"%s:%x;" % (GDB_COMMAND[hit.watchpoint.kind].encode(), hit.data_address)
         if reverse and event.reason == "start":
             reply += b"replaylog:begin;"
         return reply

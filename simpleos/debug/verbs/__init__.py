@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("frames", "source", "telescope", "vmmap", "postmortem")
+MODULES: tuple[str, ...] = ("frames", "source", "telescope", "vmmap", "authority", "postmortem", "watch", "why")
 
 
 def modules():

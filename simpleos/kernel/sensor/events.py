@@ -38,6 +38,7 @@ class SensorEvent:
     rule: int = 0
     notify: bool = False              # NOTIFY: delivered, but nobody waits for a verdict
     deadline: int | None = None       # clock by which an AUTH event needs its verdict (None: none)
+    submitted_at: int = 0             # clock when the kernel submitted it (for per-event latency)
 
     @property
     def denied(self) -> bool:

@@ -1,14 +1,18 @@
-"""The kernel API the sensor driver imports: system calls 510-513 (wait_event, verdict, get_content, log).
+"""The kernel API the sensor driver imports: system calls 510-515 (wait_event, verdict, get_content,
+log, sleep, report_hidden).
 
 The driver reaches these through its import table (kernel/kapi.asm): at
 ring 0 the slots point at stubs in the kernel half, at ring 3 at thunks
-mapped into its process. Either way the call lands here. Only the loaded
-sensor may call them (-EPERM for anyone else). These functions move
-events, verdicts, content and log lines between the kernel and the
-driver; they judge nothing.
+mapped into its process (under the nanokernel, at capability invocations,
+kernel/capabilities.py, which land here too). Only the loaded sensor may
+call them (-EPERM for anyone else). These functions move events, verdicts,
+content and log lines between the kernel and the driver -- and leave the
+placement its part (binding an event's inputs, filling lent frames); they
+judge nothing.
 """
 from __future__ import annotations
 
+from ...machine.clock import CYCLES_PER_SECOND
 from .. import errno
 from ..usercopy import copy_to_user, string_from_user
 from ..waiting import Block, Gone
@@ -30,6 +34,7 @@ def wait_event(sensor, process, buffer: int, size: int):
             event.verdict = VERDICT_ALLOW
             return -errno.EINVAL
         copy_to_user(process.space, buffer, message, ring=process.ring)
+        sensor.placement.deliver(sensor.kernel, process, event)
         sensor.charge_message()
         return event.template_type
     result = ready()
@@ -52,7 +57,9 @@ def verdict(sensor, process, verdict: int, rule: int, handle: int) -> int:
         return -errno.ETIMEDOUT
     sensor.queue.answered()
     event.verdict, event.rule = verdict, rule
+    sensor.placement.retire(sensor.kernel, process, event)
     sensor.charge_message()
+    sensor.stats.answered(sensor.kernel.clock.cycles - event.submitted_at)
     if verdict == VERDICT_DENY:
         sensor.stats.denials += 1
         sensor.log(f"sensor: DENY {event.kind} {event.subject} (rule {rule})")
@@ -70,7 +77,7 @@ def get_content(sensor, process, index: int, buffer: int, size: int) -> int:
     if len(data) > size:
         sensor.log(f"sensor: {name} does not fit its content area; skipped")
         return -errno.EINVAL
-    copy_to_user(process.space, buffer, data, ring=process.ring)
+    sensor.placement.copy_content(sensor.kernel, process, buffer, data)
     return len(data)
 
 
@@ -78,6 +85,20 @@ def log(sensor, process, message: int) -> int:
     """kapi log(message): a line from the driver on the console."""
     text = string_from_user(process.space, message, LOG_LINE_LIMIT, ring=process.ring)
     sensor.log(text.decode("utf-8", "replace"))
+    return 0
+
+
+def sleep(sensor, process, microseconds: int):
+    """kapi sleep(microseconds): the sensor waits this long in virtual time (--sensor-delay)."""
+    clock = sensor.kernel.clock
+    deadline = clock.cycles + microseconds * CYCLES_PER_SECOND // 1_000_000
+    raise Block(lambda: 0 if clock.cycles >= deadline else None, wake_at=deadline)
+
+
+def report_hidden(sensor, process, pid: int, view: int) -> int:
+    """kapi report_hidden(pid, view): the sensor found process `pid` in a scheduler view (1 the
+    run queue, 2 the address-space roots) but not on the process list."""
+    sensor.report_hidden(pid, view)
     return 0
 
 
@@ -97,4 +118,6 @@ SENSOR_SYSCALLS = {
     511: ("sensor_verdict", sensor_call(verdict, 3)),
     512: ("sensor_get_content", sensor_call(get_content, 3)),
     513: ("sensor_log", sensor_call(log, 1)),
+    514: ("sensor_sleep", sensor_call(sleep, 1)),
+    515: ("sensor_report_hidden", sensor_call(report_hidden, 2)),
 }

@@ -10,7 +10,10 @@ manager:
     the verdict -- with a deadline, if the model sets one;
   - hears of process exits (NOTIFY messages) through the kernel's exit hooks;
   - when the sensor process dies, applies the fail policy to the events in
-    flight and asks the model what to do (`on_sensor_death`).
+    flight and asks the model what to do (`on_sensor_death`);
+  - settles a missed AUTH deadline by the model's deadline-miss mode (Apple's
+    es_set_deadline_miss_mode: kill the slow sensor, or deny and let it live);
+  - records the processes the sensor reports hidden (its cross-view scan).
 Nothing here judges content (the sensor does) or decides about recovery
 (the model does, through kernel/services.py).
 """
@@ -29,6 +32,8 @@ from .queue import EventQueue
 from .stats import SensorStats
 
 CRASH, NO_REPLY = "crash", "no-reply"     # why a sensor died, in MINIX's words
+KILL, FAIL_CLOSED = "kill", "fail-closed"  # deadline-miss modes (ES_DEADLINE_MISS_MODE_KILL, _FAIL_CLOSED)
+VIEWS = {1: "the run queue", 2: "the address-space roots"}   # where a hidden process was found
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,11 @@ class SensorDeath:
 class SensorManager:
     """The loaded sensor driver, its content and its events."""
 
-    def __init__(self, kernel, model, build: str = "original") -> None:
+    def __init__(self, kernel, model, build: str = "original", switches: dict | None = None) -> None:
         self.kernel = kernel
         self.model = model
         self.build = build
-        self.manifest = read_manifest("sensor")
+        self.manifest = read_manifest("sensor").with_switches(**(switches or {}))
         self.placement = None
         self.process = None
         self.queue = EventQueue()
@@ -105,7 +110,7 @@ class SensorManager:
             if problems:
                 if entry.name not in self.stats.rejected:
                     self.stats.rejected.append(entry.name)
-                self.log(f"verifier: rejected {entry.name}: {problems[0]}; previous content stays")
+                self.log(f"{self.model.admission_log}: rejected {entry.name}: {problems[0]}; previous content stays")
                 continue
             self.content.append((entry.name, data))
 
@@ -137,15 +142,23 @@ class SensorManager:
             self._pass_unexamined(event)
             return event
         self.queue.put(event)
+        event.submitted_at = self.kernel.clock.cycles
         if self.model.auth_deadline_ms is not None:
             event.deadline = self.kernel.clock.cycles + int(self.model.auth_deadline_ms * CYCLES_PER_SECOND / 1000)
         return event
 
     def expire(self, event: SensorEvent) -> None:
-        """No verdict in time: the event gets the fail policy; the silent sensor is killed."""
+        """No verdict in time. Deadline-miss mode kill (the default): the event gets the fail
+        policy and the silent sensor is killed. Mode fail-closed: the event is denied and the
+        sensor lives (a verdict it gives later finds no event: -EINVAL)."""
         self.log(f"sensor: no verdict for {event.kind} {event.subject} within "
                  f"{self.model.auth_deadline_ms:g} ms (AUTH deadline)")
         self.queue.withdraw(event)
+        self.stats.deadline_misses += 1
+        if self.model.deadline_miss_mode == FAIL_CLOSED:
+            event.verdict = VERDICT_DENY
+            self.log(f"sensor: deadline-miss mode fail-closed: {event.kind} {event.subject} denied; the sensor lives")
+            return
         self._pass_unexamined(event)
         if self.running:
             self.kernel.kill(self.process, message="missed its AUTH deadline", cause=NO_REPLY)
@@ -165,6 +178,17 @@ class SensorManager:
             return  # nothing was waiting for it
         event.verdict = VERDICT_ALLOW if self.kernel.fail_open else VERDICT_DENY
         self.stats.unexamined += 1
+
+    def report_hidden(self, pid: int, view: int) -> None:
+        """The sensor's cross-view scan found `pid` in a scheduler view but not on the process
+        list: log it once, and keep its name (from the kernel's own records) for the JSON."""
+        process = self.kernel.processes.get(pid)
+        name = process.name if process is not None else f"pid {pid}"
+        if name in self.stats.hidden_found:
+            return
+        self.stats.hidden_found.append(name)
+        self.log(f"sensor: cross-view: pid {pid} {name} is in {VIEWS.get(view, f'view {view}')} "
+                 f"but not on the process list: a hidden process")
 
     def charge_message(self) -> None:
         """An event or verdict crossed between the kernel and the sensor: its placement's cost."""

@@ -20,3 +20,12 @@ class SensorStats:
     events: int = 0                  # AUTH events (a verdict is awaited)
     notifications: int = 0           # NOTIFY messages (process exits)
     unexamined: int = 0              # AUTH events decided by the fail policy, with no sensor to ask
+    hidden_found: list[str] = field(default_factory=list)   # processes the sensor found hidden (cross-view)
+    deadline_misses: int = 0         # AUTH events whose deadline passed before the sensor's verdict
+    examined: int = 0                # AUTH events the sensor answered itself
+    latency_cycles: int = 0          # over those: cycles from the kernel's submission to the verdict
+
+    def answered(self, cycles: int) -> None:
+        """The sensor gave a verdict `cycles` after the event was submitted."""
+        self.examined += 1
+        self.latency_cycles += cycles

@@ -23,7 +23,7 @@ SHIPPED_ROWS = {
     "verified": ["yes", "0", "0", "0", "0.000", "0.000", "0", "0"],
 }
 SANDBOXED_ROW = ["yes", "0", "1", "0", "10,001.157", "by hand", "9", "0"]
-KNOWN = set(SHIPPED_ROWS) | {"sandboxed"}
+KNOWN = set(SHIPPED_ROWS) | {"sandboxed", "exokernel", "nanokernel"}   # the shipped models, and the handout's
 # The kill line names the source line too; which line that is depends on the tree's sensor.asm
 # (each lab's edition strips different answers), so the check reads it as sensor.asm:N.
 KILL_LINE = ("pid 1 sensor: trap 14 #PF (page fault) rip 0x4002d2 <compare_string+0xa> (sensor.asm:N) "
