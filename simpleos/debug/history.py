@@ -4,7 +4,7 @@
 states before the present and then be back where the user was, with
 nothing changed: the same position, every edit the user made (replay_to
 forgets those after its target, as going back undoes them; these do not),
-the same breakpoints and the same last stop. Here:
+the same breakpoints and the same last stop. With TimeTravel's
 
   _replay_quietly(P)      go back to the nearest checkpoint at or before P
                           (checkpoints.py) -- or, for a search that must see
@@ -12,6 +12,9 @@ the same breakpoints and the same last stop. Here:
                           to position P, making the edits, stopping at no
                           breakpoint
   _run_quietly_to(P)      the same from where the machine is
+
+this module adds
+
   trace(start)            the instructions from position `start` to now,
                           each with the registers before it, by replaying
                           to `start` and stepping the rest -- a short
@@ -65,24 +68,3 @@ class History(TimeTravel):
         self._hook_all()
         self.last_stop = last_stop
         return entries
-
-    def _replay_quietly(self, until: int, from_power_on: bool = False) -> None:
-        """Go back and run to `until`, making the user's edits and keeping every one; from the
-        nearest checkpoint at or before `until`, or with `from_power_on` from position 0 (a
-        recording of every access before `until` needs the whole past). Breakpoints are not
-        hooked (the caller hooks them again: _hook_all)."""
-        self._replaying = True
-        try:
-            self._replay_from(None if from_power_on else self.checkpoints.nearest(until))
-            self._run_quietly_to(until)
-        finally:
-            self._replaying = False
-
-    def _run_quietly_to(self, until: int) -> None:
-        """Run forward to `until` without stopping at breakpoints, making the edits on the way."""
-        while self.position < until:
-            goal = min(until, self._next_edit_after(self.position))
-            result = self._run_once(limit=goal - self.position)
-            self._catch_up_edits()
-            if result in (IDLE, _BUGCHECKED):
-                break

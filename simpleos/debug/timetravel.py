@@ -71,18 +71,29 @@ class TimeTravel:
         after `target` are forgotten: going back undoes them."""
         target = max(0, min(target, self.position))
         self._drop_edits_after(target)
+        self._replay_quietly(target)
+        self._hook_all()
+
+    def _replay_quietly(self, until: int, from_power_on: bool = False) -> None:
+        """Go back and run to `until`, making the user's edits and keeping every one; from the
+        nearest checkpoint at or before `until`, or with `from_power_on` from position 0 (a
+        recording of every access before `until` needs the whole past). Breakpoints are not
+        hooked (the caller hooks them again: _hook_all)."""
         self._replaying = True
         try:
-            self._replay_from(self.checkpoints.nearest(target))
-            while self.position < target:
-                goal = min(target, self._next_edit_after(self.position))
-                result = self._run_once(limit=goal - self.position)
-                self._catch_up_edits()
-                if result in (IDLE, _BUGCHECKED):
-                    break
+            self._replay_from(None if from_power_on else self.checkpoints.nearest(until))
+            self._run_quietly_to(until)
         finally:
             self._replaying = False
-        self._hook_all()
+
+    def _run_quietly_to(self, until: int) -> None:
+        """Run forward to `until` without stopping at breakpoints, making the edits on the way."""
+        while self.position < until:
+            goal = min(until, self._next_edit_after(self.position))
+            result = self._run_once(limit=goal - self.position)
+            self._catch_up_edits()
+            if result in (IDLE, _BUGCHECKED):
+                break
 
     def _replay_stops(self, start, before: int, stop_at: int | None = None) -> list[StopEvent]:
         """Replay from checkpoint `start` (None: from power-on) as a series of cont()s with
