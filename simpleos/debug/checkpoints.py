@@ -12,9 +12,10 @@ The store takes a checkpoint at a slice boundary once EVERY instructions
 have passed since the one before (power-on is the one at position 0).
 While the debugger merely runs forward (cont, stepi), each one after the
 first must also keep the cost of checkpoints under OVERHEAD of the host CPU
-time spent running, so that `continue` stays as fast as the machine --
-which makes where those fall depend on the host's speed, never what the
-machine does. While time travel replays, checkpoints come every EVERY
+time spent running (a checkpoint's cost taken as the least of the last
+COSTS_KEPT, so that one slow take on a shared host does not space out the
+next ones), so that `continue` stays as fast as the machine -- which makes
+where those fall depend on the host's speed, never what the machine does. While time travel replays, checkpoints come every EVERY
 instructions, where they pay off. Memory stays bounded: the NEWEST
 checkpoints by position, older ones thinned out to one per doubling of the
 distance (log-spaced), and never more than MEMORY_BUDGET bytes (pages that
@@ -36,6 +37,7 @@ EVERY = 5_000_000                 # instructions between checkpoints
 NEWEST = 8                        # checkpoints kept at full density
 MEMORY_BUDGET = 200 << 20         # bytes all checkpoints may hold
 OVERHEAD = 0.03                   # at most this share of the CPU time spent running forward
+COSTS_KEPT = 4                    # checkpoint costs remembered for that budget
 
 
 @dataclass(eq=False)
@@ -56,7 +58,7 @@ class CheckpointStore:
         self.unavailable: str | None = None       # why the state cannot be copied, once seen
         self.taken = 0                            # checkpoints taken (for the curious)
         self.restored = 0                         # times one was put back
-        self._cost = 0.0                          # host CPU seconds of the last checkpoint (the first: free)
+        self._costs: list[float] = []             # host CPU seconds of the last few checkpoints (none: free)
         self._since = time.process_time()         # host CPU time at the last checkpoint
         self._page_users: dict[int, int] = {}    # id of a RAM page -> checkpoints holding it
         self._bytes = 0                           # what bytes() returns, kept up to date
@@ -72,7 +74,7 @@ class CheckpointStore:
         last = self._last_before(position + 1)
         if position - (last.position if last is not None else 0) < EVERY:
             return
-        if not replaying and time.process_time() - self._since < self._cost / OVERHEAD:
+        if not replaying and time.process_time() - self._since < self._cost() / OVERHEAD:
             return
         if self.unavailable is None:
             self.take(target)
@@ -92,7 +94,8 @@ class CheckpointStore:
         self.add(checkpoint)
         self.taken += 1
         self._since = time.process_time()
-        checkpoint.seconds = self._cost = self._since - started
+        checkpoint.seconds = self._since - started
+        self._costs = self._costs[-(COSTS_KEPT - 1):] + [checkpoint.seconds]
         return checkpoint
 
     def add(self, checkpoint: Checkpoint) -> None:
@@ -103,6 +106,11 @@ class CheckpointStore:
         self.checkpoints.sort(key=lambda c: c.position)
         self._count(checkpoint, +1)
         self._thin()
+
+    def _cost(self) -> float:
+        """What a checkpoint costs, for the forward budget: the least of the last few (one
+        taken during a slow spell of a shared host must not space out the ones after it)."""
+        return min(self._costs, default=0.0)
 
     # --- using ----------------------------------------------------------------------------
 
