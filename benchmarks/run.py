@@ -1,6 +1,6 @@
 """Run the SimpleOS benchmarks and print a table (or JSON): `make bench`.
 
-    python benchmarks/run.py            full run (about 30 s on 2 cores)
+    python benchmarks/run.py            full run (about a minute on 2 cores)
     python benchmarks/run.py --quick    smoke run (under 10 s; noisier)
     python benchmarks/run.py --json     results as JSON on stdout
 

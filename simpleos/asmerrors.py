@@ -81,7 +81,7 @@ def _failure(prefix: list[str], labels: list[str], base: int, defines: dict[str,
     stubs = [f"{label}:" for label in labels if label not in defined]
     prepared, _ = _prepare("\n".join(prefix + stubs), defines)
     try:
-        encoding, _ = _keystone.asm(prepared + "\nnop", base)
+        encoding, _ = _keystone().asm(prepared + "\nnop", base)
     except Exception as error:  # KsError, or keystone failing in odd ways on odd input
         return _reason(error)
     if not encoding:

@@ -18,18 +18,16 @@ load or run anything.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from keystone import KS_ARCH_X86, KS_MODE_64, Ks, KsError
-
+from .digest import sha256
 from .errors import BadInput
 from .hostfiles import read_text_file
+from .record import dataclass, field
 from .sourcelines import LineRow, LineTable, SourceOrigin, assembled_line_table, origin_parts
 
 MAX_SOURCE_BYTES = 1 << 20      # an assembly source (each included file too)
@@ -47,7 +45,7 @@ _EMITTING = {".byte", ".word", ".short", ".value", ".long", ".int", ".quad", ".o
 _NOT_ASSEMBLED = (1 << 64) - 1      # the table value of a label (or a line) that a false .if left out
 # The cache key includes this file's own text: a change to the assembler
 # (padding, directives) must never be hidden by results cached before it.
-_CACHE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_CACHE_VERSION = sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 class AssemblyError(BadInput):
@@ -116,13 +114,27 @@ def nearest_symbol(symbols: dict[str, int], address: int) -> tuple[str, int] | N
     return (best[0], address - best[1]) if best else None
 
 
-def _cache_dir() -> Path:
+def cache_dir(kind: str = "asm") -> Path:
+    """The host folder where SimpleOS keeps what it can make again (assembled images: "asm")."""
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "simpleos" / "asm"
+    return Path(root) / "simpleos" / kind
 
 
 _memory_cache: dict[str, Image] = {}
-_keystone = Ks(KS_ARCH_X86, KS_MODE_64)
+
+
+@lru_cache(maxsize=1)
+def _keystone():
+    """The keystone x86-64 assembler, loaded on first use: a boot whose images are all in the
+    cache never needs it (importing keystone and making its engine cost ~12 ms)."""
+    from keystone import KS_ARCH_X86, KS_MODE_64, Ks
+    return Ks(KS_ARCH_X86, KS_MODE_64)
+
+
+def _keystone_error():
+    """keystone's exception class (imported with keystone)."""
+    from keystone import KsError
+    return KsError
 
 
 def strip_comment(line: str) -> str:
@@ -179,10 +191,13 @@ def assemble(source: str, base: int, name: str = "program", defines: dict[str, i
              origins: list[str] | None = None) -> Image:
     """Assemble `source` to run at virtual address `base`."""
     defines = dict(defines or {})
-    key = hashlib.sha256(json.dumps([_CACHE_VERSION, source, base, sorted(defines.items())]).encode()).hexdigest()
+    # The cache key: every input, NUL-separated (no field but the source, which comes last,
+    # can hold a NUL), hashed. (json.dumps of a large source costs milliseconds per boot.)
+    header = "\0".join([_CACHE_VERSION, str(base), repr(sorted(defines.items()))])
+    key = sha256(header.encode() + b"\0" + source.encode("utf-8", "surrogatepass")).hexdigest()
     if key in _memory_cache:
         return _copy(_memory_cache[key], name, origins)
-    cache_file = _cache_dir() / f"{key}.json"
+    cache_file = cache_dir() / f"{key}.json"
     try:
         stored = json.loads(cache_file.read_text())
         image = Image(name, base, bytes.fromhex(stored["code"]), stored["data_offset"], stored["symbols"],
@@ -224,8 +239,8 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     table = "\n".join(f".ifdef {label}\n.quad {label}\n.else\n.quad {_NOT_ASSEMBLED}\n.endif"
                       for label in labels + [label for label, _ in line_labels])
     try:
-        encoding, _ = _keystone.asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
-    except KsError as error:
+        encoding, _ = _keystone().asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
+    except _keystone_error() as error:
         from .asmerrors import locate_errors   # the error path only
         raise AssemblyError("\n".join(locate_errors(source, base, defines, origins, name)
                                       or [f"{name}: {_reason(error)}"])) from None
@@ -253,7 +268,7 @@ def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int
     return Image(name, base, code, data_offset, symbols, text_end, rows)
 
 
-def _reason(error: KsError) -> str:
+def _reason(error: Exception) -> str:
     """Keystone's message without its enum name."""
     return re.sub(r"\s*\(KS_ERR_\w+\)", "", str(error)).strip().lower()
 
@@ -273,11 +288,13 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
         raise AssemblyError(f"{path.name}: .include nested too deeply")
     lines: list[str] = []
     origins: list[str] = []
+    full_path = str(path.resolve())          # once per file: resolving walks the file system
+    file_name = os.path.basename(full_path)
     for number, line in enumerate(text.splitlines(), 1):
-        match = _INCLUDE.match(line)
+        match = _INCLUDE.match(line) if ".include" in line else None
         if not match:
             lines.append(line)
-            origins.append(SourceOrigin(str(path.resolve()), number))
+            origins.append(SourceOrigin(full_path, number, file_name))
             continue
         name = match.group(1)
         candidates = [path.parent / name] + [Path(d) / name for d in search]

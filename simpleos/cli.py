@@ -28,15 +28,16 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (try --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every sub-command registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, with every sub-command registered (`only`: just that one, as main()
+    does when the command line names it -- a boot need not load the other seven)."""
     import importlib
 
     parser = OneLineParser(prog="simpleos", description="SimpleOS: break a kernel with a content update, then fix it.")
     parser.add_argument("--version", action="version", version=f"simpleos {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else [only]:
         try:
             module = importlib.import_module(f"simpleos.commands.{name}")
         except ModuleNotFoundError as missing:
@@ -49,12 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `simpleos` console script."""
+    arguments = sys.argv[1:] if argv is None else argv
+    command = arguments[0] if arguments and arguments[0] in COMMAND_MODULES else None
     try:
-        parser = build_parser()      # a broken model file is bad input too (isolation registry)
+        parser = build_parser(command)  # a broken model file is bad input too (isolation registry)
     except BadInput as reason:
         print(f"simpleos: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         code = args.func(args)
     except BadInput as reason:

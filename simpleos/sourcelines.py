@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import bisect
 import os
-from dataclasses import dataclass, field
+
+from .record import dataclass
 
 
 class SourceOrigin(str):
@@ -22,9 +23,10 @@ class SourceOrigin(str):
     path: str
     line: int
 
-    def __new__(cls, path: str, line: int) -> "SourceOrigin":
-        """The origin of line `line` (1-based) of the file at `path`."""
-        origin = super().__new__(cls, f"{os.path.basename(path)}:{line}")
+    def __new__(cls, path: str, line: int, name: str | None = None) -> "SourceOrigin":
+        """The origin of line `line` (1-based) of the file at `path` (`name`: its basename,
+        if the caller already knows it)."""
+        origin = super().__new__(cls, f"{name or os.path.basename(path)}:{line}")
         origin.path, origin.line = str(path), line
         return origin
 
@@ -53,15 +55,17 @@ class LineRow:
         return os.path.basename(self.path)
 
 
-@dataclass
 class LineTable:
     """Every row of a program's line table, ordered by address."""
-    rows: list[LineRow] = field(default_factory=list)
-    problem: str | None = None          # why the table is empty, if it is
 
-    def __post_init__(self) -> None:
-        self.rows.sort(key=lambda row: (row.address, not row.end_sequence))
+    def __init__(self, rows: list[LineRow] | None = None, problem: str | None = None) -> None:
+        """A table of `rows` (sorted here); `problem` says why the table is empty, if it is."""
+        self.rows = sorted(rows or (), key=lambda row: (row.address, not row.end_sequence))
+        self.problem = problem
         self._addresses = [row.address for row in self.rows]
+
+    def __repr__(self) -> str:
+        return f"LineTable(rows={self.rows!r}, problem={self.problem!r})"
 
     def line_at(self, address: int) -> LineRow | None:
         """The row whose code holds `address` (None between sequences or outside the code)."""

@@ -11,7 +11,6 @@ isolation/; this file sequences boots.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +29,9 @@ from .kernel.proc import ZOMBIE
 from .kernel.recovery import RecoveryConsole
 from .kernel.rootkit import rootkit_builds
 from .kernel.sensor.manager import FAIL_CLOSED, KILL
+from .machine.clock import CYCLES_PER_SECOND
 from .machine.machine import Machine
+from .record import dataclass, field
 
 AUTO_REPAIR_AFTER = 2      # failed boots in a row before automatic repair starts
 DEADLINE_MODES = (KILL, FAIL_CLOSED)
@@ -92,6 +93,7 @@ class Session:
     manual_steps: int = 0
     last_console: RecoveryConsole | None = None
     program: object = None                                # the process `simpleos run` started
+    program_cpu_limit: int | None = None                  # its CPU limit in cycles (None: the default)
     transcript: list[str] = field(default_factory=list)   # every boot's console, in order
     sensor_totals: dict = field(default_factory=lambda: {"crashes": 0, "restarts": 0, "quarantined": [],
                                                          "rejected": [], "detections": 0, "denials": 0,
@@ -140,14 +142,16 @@ def boot(directory=None, *, fresh: bool = False, seed: int = 0, echo=None, **opt
     return boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options))
 
 
-def boot_with(options: BootOptions, program: Image | None = None) -> Session:
+def boot_with(options: BootOptions, program: Image | None = None, program_cpu_limit: int | None = None) -> Session:
     """Boot up to options.max_boots times, until the machine is up or left in safe mode.
-    With `program`, start it as a ring-3 process once the machine is up (simpleos run)."""
+    With `program`, start it as a ring-3 process once the machine is up (simpleos run),
+    with a CPU limit of `program_cpu_limit` cycles if given."""
     model_named(options.model)  # unknown model: bad input before anything happens
     check_visibility_options(options)
     contents = read_channel_files(options.channels)  # bad --channel files: before the disk is touched
     home, fs = open_home(options.machine, options.fresh)
     session = Session(home, fs, options)
+    session.program_cpu_limit = program_cpu_limit
     try:
         deliver_channel_files(fs, contents)
         _boot_loop(session, program)
@@ -260,19 +264,24 @@ def _normal_boot(session: Session, index: int, program: Image | None = None) -> 
 
 def _run_program(session: Session, kernel: Kernel, image: Image) -> None:
     """`simpleos run`: start `image` as a ring-3 process on the machine that is up; run until idle."""
-    process = session.program = start_program(kernel, image)
+    process = session.program = start_program(kernel, image, session.program_cpu_limit)
     if session.options.on_program_start is not None:
         session.options.on_program_start(process)
     kernel.run()
     end_program_at_idle(kernel, process)
 
 
-def start_program(kernel: Kernel, image: Image):
+def start_program(kernel: Kernel, image: Image, cpu_limit: int | None = None):
     """Start the program of `simpleos run` (and `simpleos debug PROG`) on a machine that has
-    gone idle after its boot: a ring-3 process named after the file, logged. Returns it."""
+    gone idle after its boot: a ring-3 process named after the file, logged, with a CPU limit
+    of `cpu_limit` cycles if given (else the kernel's default). Returns it."""
     name = Path(image.name).stem
     process = kernel.spawn(image, name)
-    kernel.log(f"run: started {name} as pid {process.pid} (ring 3)")
+    limit = ""
+    if cpu_limit is not None:
+        process.cpu_limit = cpu_limit
+        limit = f", CPU limit {cpu_limit / CYCLES_PER_SECOND:g} s"
+    kernel.log(f"run: started {name} as pid {process.pid} (ring 3{limit})")
     return process
 
 
@@ -356,12 +365,16 @@ class RunResult:
 
 
 def run_program(path: str, directory=None, *, fresh: bool = False, seed: int = 0,
-                echo: Callable[[str], None] | None = None, **options) -> tuple[Session, RunResult]:
+                echo: Callable[[str], None] | None = None, cpu_limit: float | None = None,
+                **options) -> tuple[Session, RunResult]:
     """Boot once, start `path` (an assembly source or a static ELF executable) as a ring-3
-    process, run until idle, report."""
+    process, run until idle, report. `cpu_limit`: the virtual CPU seconds it may use
+    (default: the kernel's CPU_TIME_LIMIT)."""
     image = load_user_program(path)   # bad input fails before anything boots
     options.setdefault("max_boots", 1)
-    session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image)
+    limit = None if cpu_limit is None else round(cpu_limit * CYCLES_PER_SECOND)
+    session = boot_with(BootOptions(machine=directory, fresh=fresh, seed=seed, echo=echo, **options), program=image,
+                        program_cpu_limit=limit)
     name = Path(path).stem
     process = session.program
     kernel_state = "up" if session.boots[-1].outcome == "up" else "bugcheck"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
 
 from ..errors import BadInput
+from ..record import dataclass
 
 MAGIC = 0xAAAAAAAA
 FORMAT_VERSION = 1

@@ -9,7 +9,7 @@ validate content or know about the emulated machine.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 
 STRING = "string"
 INTEGER = "integer"

@@ -6,8 +6,6 @@ This file only wires the command to simpleos.debug.analyze.
 """
 from __future__ import annotations
 
-from ..debug.analyze import analyze, load_dump
-
 
 def register(subparsers) -> None:
     """Add the `analyze` command."""
@@ -18,6 +16,7 @@ def register(subparsers) -> None:
 
 def main(args) -> int:
     """Print the report; 0 on success (bad input raises BadInput: exit 1)."""
+    from ..debug.analyze import analyze, load_dump      # here, not at import: the CLI loads every command
     for line in analyze(load_dump(args.dump)):
         print(line)
     return 0

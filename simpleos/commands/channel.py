@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..channel import abi_validate, load_channel_file, load_source, print_channel_file, serialize, template_validate
+from .. import channel       # a package whose parts load on first use (simpleos/channel/__init__.py)
 from ..errors import BadInput
 
 EXIT_OK, EXIT_INVALID = 0, 1
@@ -44,8 +44,8 @@ def register(subparsers) -> None:
 
 def run_build(args) -> int:
     """Build SRC into OUT.sys and say what was written."""
-    cf = load_source(args.source)
-    data = serialize(cf)
+    cf = channel.load_source(args.source)
+    data = channel.serialize(cf)
     try:
         Path(args.output).write_bytes(data)
     except OSError as problem:
@@ -57,16 +57,16 @@ def run_build(args) -> int:
 
 def run_show(args) -> int:
     """Print FILE as a table: the criteria that test something, or with --all every one."""
-    cf = load_channel_file(args.file)
-    print_channel_file(cf, title=Path(args.file).name, wildcards=args.all)
+    cf = channel.load_channel_file(args.file)
+    channel.print_channel_file(cf, title=Path(args.file).name, wildcards=args.all)
     return EXIT_OK
 
 
 def run_validate(args) -> int:
     """Validate FILE; print "valid (...)" or each problem on its own stderr line."""
-    cf = load_channel_file(args.file)
+    cf = channel.load_channel_file(args.file)
     name = Path(args.file).name
-    problems = abi_validate(cf, name) if args.abi else template_validate(cf, name)
+    problems = channel.abi_validate(cf, name) if args.abi else channel.template_validate(cf, name)
     if problems:
         for problem in problems:
             print(f"simpleos: {args.file}: {problem}", file=sys.stderr)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import compare as comparison
-from .. import compareplot
 from ..errors import BadInput
 from .common import add_visibility_options, print_json
 
@@ -27,6 +25,7 @@ def register(subparsers) -> None:
 
 def main(args) -> int:
     """Print the table (or JSON); exit 0 -- the comparison itself succeeded."""
+    from .. import compare as comparison, compareplot   # here, not at import: `simpleos --help` loads every command
     if not Path(args.file).is_file():
         raise BadInput(f"no such file: {args.file}")
     if args.plot:

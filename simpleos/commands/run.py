@@ -14,6 +14,7 @@ from ..kernel.traps import ran_past_end
 from .common import add_boot_options, boot_options_from, print_json
 
 EXIT_UP, EXIT_DOWN = 0, 3
+MAX_CPU_LIMIT_SECONDS = 60          # of virtual time; a host runs about one such second per second
 
 
 def register(subparsers) -> None:
@@ -22,6 +23,9 @@ def register(subparsers) -> None:
     parser.add_argument("program", metavar="PROG",
                         help="an x86-64 assembly source (.asm) or a static x86-64 ELF executable (simpleos cc)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the whole boot log, not only the program's part")
+    parser.add_argument("--cpu-limit", type=_seconds, metavar="SECONDS",
+                        help="virtual CPU time PROG may use before it is killed (default 0.05; "
+                             f"at most {MAX_CPU_LIMIT_SECONDS})")
     add_boot_options(parser)
     parser.set_defaults(func=main)
 
@@ -54,7 +58,8 @@ def main(args) -> int:
     options = boot_options_from(args, console.echo)
     options["max_boots"] = 1
     session, result = system.run_program(args.program, args.machine, fresh=args.fresh, seed=args.seed,
-                                         echo=console.echo, on_program_start=console.program_started, **options)
+                                         echo=console.echo, on_program_start=console.program_started,
+                                         cpu_limit=args.cpu_limit, **options)
     try:
         if args.json:
             print_json(result.to_json())
@@ -84,3 +89,15 @@ def fate_line(session, result, verbose: bool) -> str:
         if ran_past_end(process.image, trap):
             how += ": it ran past the end of its code"
     return f"{result.program} {how}; kernel {result.kernel}"
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a CPU limit in (virtual) seconds, more than 0 and at most the maximum."""
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= MAX_CPU_LIMIT_SECONDS:          # (also refuses nan and inf)
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_CPU_LIMIT_SECONDS} seconds")
+    return value

@@ -4,11 +4,17 @@
 states before the present and then be back where the user was, with
 nothing changed: the same position, every edit the user made (replay_to
 forgets those after its target, as going back undoes them; these do not),
-the same breakpoints and the same last stop. Here:
+the same breakpoints and the same last stop. With TimeTravel's
 
-  _replay_quietly(P)      power on again and run to position P, making the
-                          edits, stopping at no breakpoint
+  _replay_quietly(P)      go back to the nearest checkpoint at or before P
+                          (checkpoints.py) -- or, for a search that must see
+                          everything from the start, power on again -- and run
+                          to position P, making the edits, stopping at no
+                          breakpoint
   _run_quietly_to(P)      the same from where the machine is
+
+this module adds
+
   trace(start)            the instructions from position `start` to now,
                           each with the registers before it, by replaying
                           to `start` and stepping the rest -- a short
@@ -62,18 +68,3 @@ class History(TimeTravel):
         self._hook_all()
         self.last_stop = last_stop
         return entries
-
-    def _replay_quietly(self, until: int) -> None:
-        """Power on again and run to `until`, making the user's edits and keeping every one;
-        breakpoints are not hooked (the caller hooks them again: _hook_all)."""
-        self._replay_from_power_on()
-        self._run_quietly_to(until)
-
-    def _run_quietly_to(self, until: int) -> None:
-        """Run forward to `until` without stopping at breakpoints, making the edits on the way."""
-        while self.position < until:
-            goal = min(until, self._next_edit_after(self.position))
-            result = self._run_once(limit=goal - self.position)
-            self._catch_up_edits()
-            if result in (IDLE, _BUGCHECKED):
-                break

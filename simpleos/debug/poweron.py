@@ -27,6 +27,20 @@ class PoweredOn:
     fs: FileSystem
 
 
+class ConsoleEcho:
+    """The console's echo at one power-on: numbers its lines, so that the target shows each
+    line once however often replays print it (an object, not a closure over a counter, so
+    that a checkpoint copies the count with the console)."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self.lines = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines += 1
+        self.target._echo(self.lines - 1, line)
+
+
 def power_on(snapshot: DiskSnapshot, options: BootOptions, echo=None) -> PoweredOn:
     """A fresh machine on a fresh RAM copy of `snapshot`, at position 0."""
     fs = FileSystem(snapshot.ram_disk())

@@ -35,6 +35,15 @@ class DebuggedProgram:
         """A new machine: the program has not started on it yet."""
         self.process, self._ended = None, False
 
+    def state(self):
+        """What a checkpoint keeps of the program: its process (None: not started) and whether
+        it was ended (frozen with the kernel, so the process is that kernel's)."""
+        return self.process, self._ended
+
+    def set_state(self, state) -> None:
+        """Back to a checkpoint's state() (the process of the kernel put back with it)."""
+        self.process, self._ended = state
+
     def on_idle(self, kernel) -> bool:
         """The machine went idle. The first time, start the program; the second time, end it
         if it still waits. True if the machine has something to run again."""

@@ -4,6 +4,7 @@ Every execution command of the DebugTarget (stepi, cont, reverse-stepi, ...)
 answers with one StopEvent: the reason, where (RIP), the hardware trap or
 the kernel's bugcheck behind it, the signal a gdb client should be told
 (the remote protocol's `S05`, `S0b`, ...) and a line of text for people.
+A request that cannot be done in the machine's state answers DebugError instead.
 This module only describes stops; it does not run anything.
 """
 from __future__ import annotations
@@ -19,6 +20,10 @@ START, STEP, BREAKPOINT, FAULT, IDLE, BUGCHECK, INTERRUPTED = (
 # POSIX signal numbers as gdb's remote protocol uses them.
 SIGINT, SIGILL, SIGTRAP, SIGFPE, SIGSEGV = 2, 4, 5, 8, 11
 EXITED = 0      # not a signal: reason "idle" means the machine has nothing left to run (gdb: W00)
+
+
+class DebugError(Exception):
+    """A debugger request that cannot be done in this state (one line for the user)."""
 
 
 def signal_for_trap(trap: Trap | None) -> int:

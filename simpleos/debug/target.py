@@ -6,38 +6,46 @@ remote stub (debug/gdb/) are written against. It boots the machine of
 position 0 (no instruction run yet). Then:
 
   stepi / nexti / finish / cont    run forward, one instruction or until a stop
-  reverse_stepi / reverse_cont     run backward (timetravel.py): power on
-                                   again from the same disk snapshot and run
-                                   forward to the earlier position
-  registers / read_memory / ...    inspect and change the stopped machine
+                                   (running.py)
+  reverse_stepi / reverse_cont     run backward (timetravel.py): from the
+                                   nearest checkpoint (checkpoints.py), or
+                                   power on again from the same disk
+                                   snapshot, run forward to the earlier position
+  add_breakpoint / ...             where to stop (breakpoints.py)
+  registers / read_memory / ...    inspect and change the stopped machine (here)
 
 Positions are Kernel.instructions_retired: instructions since power-on.
-Breakpoints are unicorn hooks on one address each (CPU.add_breakpoint); this
-module never installs a per-instruction Python hook, so `cont` runs at full
-speed. Watchpoints (watch.py, mixed in) are memory hooks on the watched
-bytes only, installed only while there are watchpoints. It must not decide what a fault means (the kernel does, when the
-next stepi/cont delivers a trap held by --break-on-fault), nor print.
+Breakpoints are addresses in the CPU's native instruction counter
+(CPU.add_breakpoint), not unicorn hooks; the target never installs a
+per-instruction hook, so `cont` runs at full speed. Watchpoints (watch.py,
+mixed in) are memory hooks on the watched bytes only, installed only while
+there are watchpoints. This module holds the machine, its state and its
+stop events; it must not decide what a fault
+means (the kernel does, when the next stepi/cont delivers a trap held by
+--break-on-fault), nor print.
 """
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Callable
 
+from ..assembler import Image
 from ..isolation import model_named
 from ..kernel.bugcheck import Bugcheck
-from ..assembler import Image
-from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE, RAN, WATCHDOG_VIRTUAL_SECONDS
+from ..kernel.kernel import AT_BREAKPOINT, HELD_FAULT, IDLE
 from ..machine import decode
 from ..machine.layout import is_canonical
 from ..system import BootOptions
 from . import stops
+from .breakpoints import Breakpoints
+from .checkpoints import CheckpointStore
 from .guestmem import read_virtual, write_virtual
-from .poweron import power_on
+from .poweron import ConsoleEcho, power_on
 from .program import DebuggedProgram
+from .running import RunningForward
 from .snapshot import snapshot_of_home
-from .stops import StopEvent, signal_for_trap
-from .symbols import lookup, process_label, regions, symbolize
+from .stops import DebugError, StopEvent, signal_for_trap
+from .symbols import lookup, regions, symbolize
 from .timetravel import _BUGCHECKED, Edit
 from .watch import WATCHED, Watchpoints
 
@@ -50,11 +58,10 @@ _CPU_NAME = {"eflags": "rflags"}
 RUNNABLE, IDLE_STATE, BUGCHECK_STATE = "running-able", "idle", "bugcheck"
 
 
-class DebugError(Exception):
-    """A debugger request that cannot be done in this state (one line for the user)."""
+__all__ = ["BUGCHECK_STATE", "DebugError", "DebugTarget", "IDLE_STATE", "REGISTER_NAMES", "RUNNABLE"]
 
 
-class DebugTarget(Watchpoints):
+class DebugTarget(RunningForward, Breakpoints, Watchpoints):
     """The debuggable machine (see the module docstring)."""
 
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
@@ -79,6 +86,8 @@ class DebugTarget(Watchpoints):
         self._interrupt = threading.Event()
         self._console_shown = 0                   # console lines already echoed (replays repeat them)
         self._edit_mark = 0                       # replays: edits up to here are made
+        self.checkpoints = CheckpointStore()      # for time travel (checkpoints.py)
+        self._replaying = False                   # a time-travel replay is running
         self._power_on()
         self.last_stop = self._event(stops.START, "powered on: nothing has run yet")
 
@@ -86,10 +95,9 @@ class DebugTarget(Watchpoints):
 
     def _power_on(self) -> None:
         """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
-        line_numbers = itertools.count()
         if getattr(self, "machine", None) is not None:
             self.machine.power_off()        # the machine of the previous power-on is gone
-        powered = power_on(self.snapshot, self.options, echo=lambda line: self._echo(next(line_numbers), line))
+        powered = power_on(self.snapshot, self.options, echo=ConsoleEcho(self))
         self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
         if self.program is not None:
             self.program.powered_on()
@@ -176,6 +184,7 @@ class DebugTarget(Watchpoints):
                 process.context = self.cpu.derive_context(process.context, {cpu_name: edit.value})
         if record:
             self.edits.append(edit)
+            self.checkpoints.forget_after(edit.position)   # their future did not have this edit
 
     # --- symbols -------------------------------------------------------------------------
 
@@ -190,13 +199,6 @@ class DebugTarget(Watchpoints):
         return lookup(self.kernel, self.current_process, symbol, others=list(self.kernel.processes.values()),
                       first=first)
 
-    def program_breakpoint_owner(self, address: int) -> str | None:
-        """`debug PROG`: a user address inside PROG means PROG's code -- its breakpoints stop
-        only PROG (the name to restrict them to); otherwise None."""
-        if self.program is not None and self.program.contains(address):
-            return self.program.name
-        return None
-
     def code_contains(self, address: int) -> bool:
         """Is `address` inside known code (a kernel module or the current process's image)?"""
         return any(region.contains(address) for region in regions(self.kernel, self.current_process))
@@ -205,210 +207,6 @@ class DebugTarget(Watchpoints):
         """The current address space's regions, named (memmap.Region each, lowest first)."""
         from .memmap import live_map
         return live_map(self.kernel, self.current_process, self.cpu.address_space())
-
-    # --- breakpoints ---------------------------------------------------------------------
-
-    def add_breakpoint(self, address: int, process: str | None = None) -> None:
-        """Stop before the instruction at `address`: in any address space, or, with
-        `process` (a process name such as 'beacon'), only when that process runs it --
-        user programs all start at the same addresses."""
-        if not is_canonical(address):
-            raise MemoryError(f"cannot set a breakpoint at {address:#x} (not a canonical address)")
-        self.breakpoints.add(address)
-        if process is None:
-            self.breakpoint_processes.pop(address, None)
-        else:
-            self.breakpoint_processes[address] = process
-        self._hook(address)
-
-    def remove_breakpoint(self, address: int) -> None:
-        """Forget a breakpoint."""
-        self.breakpoints.discard(address)
-        self.breakpoint_processes.pop(address, None)
-        if address not in self._temporary:
-            self._unhook(address)
-
-    def _hook(self, address: int) -> None:
-        if address not in self._installed:
-            self.cpu.add_breakpoint(address)
-            self._installed.add(address)
-
-    def _unhook(self, address: int) -> None:
-        if address in self._installed:
-            self.cpu.remove_breakpoint(address)
-            self._installed.discard(address)
-
-    def _rehook_here(self, address: int) -> None:
-        """Hook `address` again after stepping over it (CPU.add_breakpoint drops the
-        translation made while the hook was gone)."""
-        self._hook(address)
-
-    def _hook_all(self) -> None:
-        for address in self.breakpoints | self._temporary:
-            self._hook(address)
-
-    # --- running forward -----------------------------------------------------------------
-
-    def interrupt(self) -> None:
-        """Ask a running cont() to stop (thread-safe; checked between time slices)."""
-        self._interrupt.set()
-
-    def stepi(self) -> StopEvent:
-        """Run exactly one instruction (of whichever process the scheduler runs next)."""
-        if self._dead():
-            return self._dead_event()
-        self.last_stop = self._step_one()
-        return self.last_stop
-
-    def cont(self) -> StopEvent:
-        """Run until a breakpoint, a held fault, a bugcheck, idle, or interrupt()."""
-        if self._dead():
-            return self._dead_event()
-        self.last_stop = self._cont()
-        return self.last_stop
-
-    def nexti(self) -> StopEvent:
-        """stepi, but a `call` runs to its return (the same process, the same stack depth)."""
-        if self._dead():
-            return self._dead_event()
-        instruction = self.instruction_at(self.cpu.read("rip"))
-        if self.kernel.slice is None or instruction is None or instruction[2] != "call":
-            return self.stepi()
-        rip, size = instruction[0], instruction[1]
-        self.last_stop = self._run_to(rip + size, self.cpu.read("rsp"), self.current_process)
-        return self.last_stop
-
-    def finish(self) -> StopEvent:
-        """Run until the current function returns to its caller."""
-        from .backtrace import backtrace
-        if self._dead():
-            return self._dead_event()
-        frames = backtrace(self)
-        if len(frames) < 2:
-            raise DebugError("finish: no caller found on the stack")
-        caller = frames[1]
-        self.last_stop = self._run_to(caller.address, caller.slot + 8, self.current_process)
-        return self.last_stop
-
-    def run_to(self, position: int) -> StopEvent:
-        """Run forward to `position`, or less far if a breakpoint, a held fault, a bugcheck or
-        idle comes first (going back: replay_to)."""
-        if self._dead():
-            return self._dead_event()
-        self._edit_mark = self.position       # every edit so far is already made
-        event = self._cont(until=position)
-        self.last_stop = event if event is not None else self._event(stops.STEP)
-        return self.last_stop
-
-    def _step_one(self) -> StopEvent:
-        """Retire one instruction; a breakpoint on it is stepped over (unhooked for that
-        instruction only), so no breakpoint can stop a single step."""
-        start = self.position
-        while True:
-            skipped = self._breakpoint_under_rip()
-            if skipped is not None:
-                self._unhook(skipped)
-            try:
-                result = self._run_once(limit=1)
-            finally:
-                if skipped is not None:
-                    self._rehook_here(skipped)
-            if result in (HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
-                return self._event_for(result)
-            if self.position > start:
-                return self._event(stops.STEP)
-            # A new slice began on a breakpoint (nothing ran): the next round steps over it.
-
-    def _breakpoint_under_rip(self) -> int | None:
-        """The hooked address the open slice is about to execute, if any."""
-        if self.kernel.slice is None or self.kernel.pending_trap is not None:
-            return None
-        rip = self.cpu.read("rip")
-        return rip if rip in self._installed else None
-
-    def _cont(self, until: int | None = None) -> StopEvent | None:
-        """The body of cont (also used by nexti/finish and by reverse_cont's replays).
-        With `until` (a replay): run in pieces that end at that position and at the
-        positions of the user's edits, make the edits, and return None on arriving."""
-        deadline = self.machine.clock.cycles + WATCHDOG_VIRTUAL_SECONDS * 1_000_000_000
-        while True:
-            if until is not None and self.position >= until:
-                return None
-            if self._breakpoint_under_rip() is not None:
-                stepped = self._step_one()  # resume from a breakpoint: step over it first
-                if until is not None:
-                    self._catch_up_edits()
-                if stepped.reason != stops.STEP:
-                    return stepped
-                continue
-            if until is not None:
-                limit = min(until, self._next_edit_after(self.position)) - self.position
-            else:
-                limit = None
-                if self._interrupt.is_set():
-                    self._interrupt.clear()
-                    return self._event(stops.INTERRUPTED, "interrupted", signal=stops.SIGINT)
-                if self.machine.clock.cycles > deadline:
-                    return self._event(stops.INTERRUPTED, f"stopped: still busy after {WATCHDOG_VIRTUAL_SECONDS} s "
-                                       "of virtual time", signal=stops.SIGINT)
-            result = self._run_once(limit)
-            if until is not None:
-                self._catch_up_edits()
-            if result == AT_BREAKPOINT and not self._stops_here(self.cpu.read("rip")):
-                continue  # a breakpoint meant for another process: go on
-            if result in (AT_BREAKPOINT, HELD_FAULT, IDLE, _BUGCHECKED, WATCHED):
-                return self._event_for(result)
-
-    def _stops_here(self, address: int) -> bool:
-        """Does the breakpoint at `address` stop the process on the CPU (see add_breakpoint)?"""
-        wanted = self.breakpoint_processes.get(address)
-        if wanted is None or address in self._temporary:
-            return True
-        process = self.current_process
-        return process is not None and wanted in (process.name, process_label(process) if process.image else None)
-
-    def _run_to(self, address: int, stack_pointer: int, process) -> StopEvent:
-        """cont until `address` is reached by `process` with RSP == stack_pointer (a return)."""
-        temporary = address not in self._installed
-        if temporary:
-            self._temporary.add(address)
-            self._rehook_here(address)
-        try:
-            while True:
-                event = self._cont()
-                arrived = (event.reason == stops.BREAKPOINT and event.address == address
-                           and self.current_process is process and self.cpu.read("rsp") == stack_pointer)
-                if arrived:
-                    return event if address in self.breakpoints else self._event(stops.STEP)
-                if event.reason == stops.BREAKPOINT and event.address == address and address not in self.breakpoints:
-                    continue  # the same address in another frame or process
-                return event
-        finally:
-            if temporary:
-                self._temporary.discard(address)
-                if address not in self.breakpoints:
-                    self._unhook(address)
-
-    def _run_once(self, limit: int | None = None) -> str:
-        """Kernel.run_once, with a bugcheck as a result instead of an exception."""
-        self._watch_begin_run()
-        try:  # (Kernel.run_once clears stale exception state when a paused slice goes on)
-            result = self._watch_end_run(self.kernel.run_once(limit))
-        except Bugcheck as bugcheck:
-            self.bugcheck = bugcheck
-            return _BUGCHECKED
-        if result == IDLE:
-            if self.program is not None and self.program.on_idle(self.kernel):
-                return RAN           # `debug PROG`: the program started (or ended); the machine goes on
-            self.idle = True
-        return result
-
-    def _dead(self) -> bool:
-        return self.bugcheck is not None or self.idle
-
-    def _dead_event(self) -> StopEvent:
-        """Asked to run a machine that has stopped for good: say so again."""
-        return self._event_for(_BUGCHECKED if self.bugcheck is not None else IDLE)
 
     # --- code -------------------------------------------------------------------------
 

@@ -228,7 +228,7 @@ class Watchpoints(History):
         if not self._watch_list() or current == 0:
             return super().reverse_cont()
         with _Recording(self) as recording:
-            found = self._replay_stops(before=current)
+            found = self._replay_stops(None, before=current)     # from power-on: every access before now
         last_stop = found[-1].position if found else -1
         hit = recording.hit()
         if hit is not None and hit.position >= last_stop:
@@ -242,7 +242,7 @@ class Watchpoints(History):
                                          "back at position 0")
             return self.last_stop
         with _Recording(self, ignoring=True):
-            self.last_stop = self._replay_stops(before=current, stop_at=len(found))[-1]
+            self.last_stop = self._replay_stops(None, before=current, stop_at=len(found))[-1]
         self._drop_edits_after(self.position)
         return self.last_stop
 
@@ -260,7 +260,7 @@ class Watchpoints(History):
         self._watch_list().append(watchpoint)
         try:
             with _Recording(self, only=watchpoint) as recording:
-                self._replay_quietly(min(before, here))
+                self._replay_quietly(min(before, here), from_power_on=True)
         finally:
             self._watch_list().pop()
             self._watch_rehook()

@@ -12,9 +12,9 @@ the loading policy are the kernel's (kernel/elfload.py).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from ..errors import BadInput
+from ..record import dataclass
 
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS32, ELFCLASS64 = 1, 2

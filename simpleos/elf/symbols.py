@@ -9,8 +9,8 @@ only: nothing here loads or maps anything.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
+from ..record import dataclass
 from .format import ElfFile, string_at
 
 SHT_SYMTAB = 2

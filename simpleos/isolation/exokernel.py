@@ -18,10 +18,9 @@ content that broke a binding -- so the extension comes back on what is left.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .base import DEFAULT, KILL, IsolationModel, SensorDeath
 from ..kernel.placement import BoundExtension
+from ..record import dataclass
 
 AUTH_DEADLINE_MS = 10.0
 MAX_ATTACHES = 5          # re-attachments per boot before the library OS gives up on its extension

@@ -10,7 +10,6 @@ monolithic model.
 """
 from __future__ import annotations
 
-from ..channel import ChannelFormatError, abi_validate, parse
 from .base import ContentFile, IsolationModel
 
 
@@ -24,6 +23,7 @@ class Verified(IsolationModel):
 
     def admit(self, content: ContentFile) -> list[str]:
         """ABI validation: every problem the validator finds, or 'malformed: ...'."""
+        from ..channel import ChannelFormatError, abi_validate, parse   # only when content is checked
         try:
             return abi_validate(parse(content.data), content.name)
         except ChannelFormatError as reason:

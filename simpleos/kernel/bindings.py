@@ -19,9 +19,8 @@ decision (simpleos/isolation/exokernel.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..machine.layout import PAGE_SIZE
+from ..record import dataclass
 from .frames import READ_ONLY
 
 INPUTS_WINDOW_PAGES = 2

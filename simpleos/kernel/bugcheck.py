@@ -11,10 +11,9 @@ business, not this module's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..machine.trap import (BREAKPOINT, DIVIDE_ERROR, GENERAL_PROTECTION, INVALID_OPCODE, PAGE_FAULT,
                             Trap)
+from ..record import dataclass
 
 PAGE_FAULT_IN_NONPAGED_AREA = 0x50
 KMODE_EXCEPTION_NOT_HANDLED = 0x1E

@@ -19,8 +19,7 @@ capabilities to the next instance. Mechanism only; who holds what is the placeme
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..record import dataclass
 from . import errno
 from .sensor import kapi
 

@@ -9,20 +9,19 @@ that ring can call them. Nothing here decides or starts anything.
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..assembler import Image, assemble, read_source
+from ..assembler import Image, assemble, cache_dir, read_source
+from ..digest import sha256
 from ..channel.templates import IPC, PROCESS
 from ..errors import BadInput
 from ..machine.layout import USER_TEXT_BASE
+from ..record import dataclass, field, replace
 from ..resources import drivers_dir
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 IMPORT_PREFIX = "import_"
 KAPI_PREFIX = "kapi_"
@@ -51,15 +50,40 @@ def read_manifest(driver: str) -> DriverManifest:
     """The manifest of drivers/<driver>/."""
     folder = drivers_dir() / driver
     try:
-        raw = tomllib.loads((folder / "manifest.toml").read_text())
+        raw = _parsed_toml((folder / "manifest.toml").read_text(), f"{folder}/manifest.toml")
     except FileNotFoundError:
         raise BadInput(f"no driver named {driver!r} (no {folder}/manifest.toml)") from None
-    except tomllib.TOMLDecodeError as error:
-        raise BadInput(f"{folder}/manifest.toml: {error}") from None
     return DriverManifest(name=raw["name"], source=folder / raw["source"], start=raw.get("start", "demand"),
                           templates=list(raw.get("templates", [])), builds=dict(raw.get("builds", {})),
                           description=raw.get("description", ""),
                           switches={key: int(value) for key, value in raw.get("switches", {}).items()})
+
+
+def _parsed_toml(text: str, where: str) -> dict:
+    """The table of a TOML text, remembered on the host by the text's hash: a boot whose
+    manifest did not change needs no TOML parser (tomllib brings datetime and string,
+    ~8 ms a start). Only what JSON holds is remembered, which a manifest is."""
+    cache_file = cache_dir("toml") / f"{sha256(text.encode()).hexdigest()}.json"
+    try:
+        return json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        pass
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{where}: {error}") from None
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(table))
+        os.replace(temporary, cache_file)
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only home, or values JSON cannot hold: only costs speed
+    return table
 
 
 def driver_defines(manifest: DriverManifest, build: str) -> dict[str, int]:

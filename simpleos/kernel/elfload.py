@@ -15,7 +15,6 @@ report and the debugger. Nothing here touches a page table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..assembler import Image, nearest_symbol
@@ -26,6 +25,7 @@ from ..elf.format import (ET_CORE, ET_DYN, ET_EXEC, ET_REL, PF_W, PF_X, PROGRAM_
 from ..elf.symbols import symbol_addresses
 from ..machine.layout import DIRECT_MAP_BASE as KERNEL_HALF, PAGE_SIZE, USER_SPACE_END
 from ..machine.paging import NO_EXECUTE
+from ..record import dataclass, field
 from .vm import DATA, TEXT, guard_page_address, page_round_up
 
 MAX_PROGRAM_FILE = 16 << 20          # bytes of an executable file

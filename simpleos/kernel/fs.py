@@ -38,6 +38,10 @@ class FileSystem:
         self._used = used_blocks(device.block_count, self._root, self._metadata_blocks)
         self._staged_root: DirNode | None = None  # the tree being built by an open transaction
         self._taken = self._used  # blocks live or already handed out in the open transaction
+        self._protected = self._used  # blocks no update may overwrite (see transaction)
+        # After a commit that was not flushed (durable=False), the generation before it is
+        # the one a power cut would leave: its blocks stay untouched until the next flush.
+        self._durable_used: bytearray | None = None
 
     # --- reading -----------------------------------------------------------
 
@@ -83,26 +87,30 @@ class FileSystem:
     # --- updating ------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator["FileSystem"]:
-        """Group updates into one atomic commit: all of them reach the disk, or none."""
+    def transaction(self, *, durable: bool = True) -> Iterator["FileSystem"]:
+        """Group updates into one atomic commit: all of them reach the disk, or none.
+        durable=False (group commit): the commit is just as atomic, but the flush that makes
+        it durable is left to the next flush -- the next commit's first one, or close()."""
         if self._staged_root is not None:
             yield self  # nested: the outermost transaction commits
             return
         self._staged_root = self._root
-        self._taken = bytearray(self._used)
+        self._protected = self._used if self._durable_used is None else _union(self._used, self._durable_used)
+        self._taken = bytearray(self._protected)
         try:
             yield self
             if self._staged_root is not self._root:
-                self._commit(self._staged_root)
+                self._commit(self._staged_root, durable)
         finally:
             self._staged_root = None
-            self._taken = self._used
+            self._taken = self._protected = self._used
 
-    def write_file(self, path: str, data: bytes, *, parents: bool = False) -> None:
-        """Create or wholly replace the file at `path`; `parents` creates missing directories."""
+    def write_file(self, path: str, data: bytes, *, parents: bool = False, durable: bool = True) -> None:
+        """Create or wholly replace the file at `path`; `parents` creates missing directories.
+        durable=False: see transaction()."""
         parts = split_path(path)
         data = bytes(data)
-        with self.transaction():
+        with self.transaction(durable=durable):
             old = self._find(parts) if parts else self._staged_root
             if isinstance(old, DirNode):
                 raise FsError(f"is a directory: {path}")
@@ -234,11 +242,12 @@ class FileSystem:
         if not isinstance(node, FileNode):
             return
         for number in node.blocks():
-            if not self._used[number]:
+            if not self._protected[number]:
                 self._taken[number] = 0
 
-    def _commit(self, root: DirNode) -> None:
-        """Write `root` as the next generation: metadata to free blocks, flush, superblock, flush."""
+    def _commit(self, root: DirNode, durable: bool = True) -> None:
+        """Write `root` as the next generation: metadata to free blocks, flush, superblock, flush
+        (the last one only if `durable`; else the next flush makes this generation durable)."""
         metadata = encode_metadata(root)
         count = max(1, -(-len(metadata) // BLOCK_SIZE))
         if count > MAX_METADATA_BLOCKS:
@@ -250,9 +259,17 @@ class FileSystem:
         generation, slot = self.generation + 1, 1 - self._slot
         superblock = Superblock(generation, len(metadata), zlib.crc32(metadata), tuple(blocks))
         self.device.write_block(SUPERBLOCK_SLOTS[slot], encode_superblock(superblock, self.device.block_count))
-        self.device.flush()  # the commit point is now durable
+        if durable:
+            self.device.flush()  # the commit point is now durable
+        self._durable_used = None if durable else self._used   # the generation a power cut leaves
         self._root, self.generation, self._slot, self._metadata_blocks = root, generation, slot, tuple(blocks)
         self._used = used_blocks(self.device.block_count, root, self._metadata_blocks)
+
+
+def _union(first: bytearray, second: bytearray) -> bytearray:
+    """Blocks used in either of two block maps (each byte 0 or 1)."""
+    size = len(first)
+    return bytearray((int.from_bytes(first, "little") | int.from_bytes(second, "little")).to_bytes(size, "little"))
 
 
 def format_disk(device: BlockDevice) -> FileSystem:

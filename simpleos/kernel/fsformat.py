@@ -17,11 +17,11 @@ import json
 import re
 import struct
 import zlib
-from dataclasses import dataclass, field
 from typing import Iterator, Union
 
 from ..errors import BadInput
 from ..machine.blockdev import BLOCK_SIZE, BlockDevice
+from ..record import dataclass, field
 
 MAGIC = b"SIMPLEFS"
 FORMAT_VERSION = 1

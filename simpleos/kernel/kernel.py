@@ -1,8 +1,8 @@
 """The kernel: boots the machine, runs processes, answers system calls.
 
 Read this file top to bottom: power_on() sets up the CPU and the kernel
-half, loads the boot drivers and starts init; spawn() makes a process;
-run() is the scheduler loop; on_syscall() is where every `syscall`
+half, loads the boot drivers and starts init; spawn() makes a process
+(processes.py, the process table); run() is the scheduler loop; on_syscall() is where every `syscall`
 instruction lands; traps go to traps.on_fault(). Drivers plug in through
 two generic hooks -- a security gate that may judge operations before they
 happen (authorize), and process-exit listeners -- so nothing here knows
@@ -13,38 +13,37 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass
 from typing import Callable
 
 from .. import __version__
 from ..assembler import Image, assemble, read_source
 from ..errors import BadInput
 from ..machine.cpu import SliceEnd
-from ..machine.layout import KERNEL_CODE_SELECTOR, PAGE_SIZE, USER_DATA_SELECTOR, USER_CODE_SELECTOR
+from ..machine.layout import KERNEL_CODE_SELECTOR, USER_DATA_SELECTOR, USER_CODE_SELECTOR
 from ..machine.machine import Machine
+from ..record import dataclass
 from ..resources import kernel_asm_dir
-from . import bootstatus, costs, errno
+from . import bootstatus, costs
 from .bugcheck import watchdog_bugcheck
 from .fs import FsError
 from .klog import KernelLog
-from .loader import (USER_DEFINES, Module, find_program, first_user_registers, initial_stack, iretq_frame,
-                     map_program)
-from .pipes import PipeEnd, PipeNamespace
+from .loader import USER_DEFINES, Module
+from .pipes import PipeNamespace
 from .placement import KAPI_USER_BASE
 from .proclist import ProcessTables
 from .rootkit import load_rootkit
 from .role import init_program
-from .proc import BLOCKED, EXITED, KILLED, ZOMBIE, Process
-from .sched import SLICE_INSTRUCTIONS, Scheduler
+from .proc import BLOCKED, ZOMBIE, Process
+from .processes import ProcessTable
+from .sched import Scheduler, slice_length
 from .services import ModelServices
 from .syscalls import dispatch
 from .traps import on_fault
-from .vm import DATA, TEXT, KernelSpace, map_user_stack
+from .vm import DATA, TEXT, KernelSpace
 from .waiting import Gone
 
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
 RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
-MAX_PROCESSES = 64
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
 _U64 = (1 << 64) - 1
 
@@ -58,7 +57,7 @@ class TimeSlice:
     remaining: int
 
 
-class Kernel:
+class Kernel(ProcessTable):
     """One running SimpleOS kernel on one machine, under one isolation model."""
 
     def __init__(self, machine: Machine, *, model, seed: int = 0, fs=None, sensor_build: str = "original",
@@ -101,6 +100,7 @@ class Kernel:
         self._timer_sequence = 0
         self._next_pid = 1
         self._accounted = 0          # instructions of the current slice already on the clock
+        self._context_on_cpu = None  # the saved context the CPU still holds as it is (_end_slice)
         self._last_run: Process | None = None
 
     # --- power-on ------------------------------------------------------------------------
@@ -119,9 +119,7 @@ class Kernel:
         self.kernel_space = KernelSpace(self.machine.memory)
         self.process_tables = ProcessTables(self)        # the process list in guest memory (proclist.py)
         self.cpu.enable_long_mode(self.kernel_space.space)
-        self.cpu.on_syscall = self.on_syscall
-        self.cpu.time_stamp = self.virtual_time          # rdtsc reads the virtual clock
-        self.cpu.random_word = lambda: self.random.getrandbits(64)   # rdrand: the seeded generator
+        self.connect_cpu()
         self.ring0_context = self.cpu.save_context()
         mib = self.machine.memory.size >> 20
         self.log(f"cpu: long mode, 4-level paging, NX, CR0.WP; GDT kernel {KERNEL_CODE_SELECTOR:#04x} "
@@ -134,6 +132,17 @@ class Kernel:
         self.kapi_kernel = self.load_kernel_module("kapi.asm", kapi_source, "kernel", USER_DEFINES, kapi_origins)
         self.kapi_user = assemble(kapi_source, KAPI_USER_BASE, "kapi.asm", USER_DEFINES, kapi_origins)
         self.log(self.model.describe())
+
+    def connect_cpu(self) -> None:
+        """Make the CPU call this kernel: system calls, rdtsc (the virtual clock) and rdrand
+        (the seeded generator). Also after a debugger puts a copy of the kernel back."""
+        self.cpu.on_syscall = self.on_syscall
+        self.cpu.time_stamp = self.virtual_time
+        self.cpu.random_word = self._random_word
+        self._context_on_cpu = None
+
+    def _random_word(self) -> int:
+        return self.random.getrandbits(64)
 
     def load_boot_drivers(self) -> None:
         """Boot-start drivers: the sensor (skipped in safe mode: third-party drivers off)."""
@@ -183,102 +192,6 @@ class Kernel:
         """(module, offset) for a kernel-half address, as in 'sensor.sys+0x1a3'."""
         module = self.module_at(address)
         return (module.name, address - module.image.base) if module is not None else ("unknown", address)
-
-    # --- processes -----------------------------------------------------------------------
-
-    def start_kernel_thread(self, image: Image, name: str, stack_size: int = 16 * PAGE_SIZE) -> Process:
-        """A ring-0 thread running `image` (already in the kernel half) on its own kernel stack."""
-        stack_base = self.kernel_space.reserve(stack_size)
-        frames = self.kernel_space.map_new(stack_base, stack_size, DATA)
-        process = self._new_process(name, self.kernel_space.space, image, ring=0, frames=frames)
-        process.context = self.cpu.derive_context(self.ring0_context,
-                                                  {"rip": image.entry, "rsp": stack_base + stack_size - 8})
-        self.scheduler.add(process)
-        return process
-
-    def spawn(self, image: Image, name: str, parent: Process | None = None, argument: bytes = b"") -> Process:
-        """Create a ring-3 process from an image: assembled at USER_TEXT_BASE (`argument`, a
-        string, is copied to the top of its stack and rdi points at it) or an ELF executable
-        (argc/argv/auxv on the stack as Linux lays them out)."""
-        if sum(p.alive for p in self.processes.values()) >= MAX_PROCESSES:
-            raise BadInput("too many processes")
-        space = self.kernel_space.new_user_space()
-        frames = map_program(space, image)
-        stack_top, stack_frames = map_user_stack(space)
-        kernel_stack = self.machine.memory.alloc_frame()
-        process = self._new_process(name, space, image, ring=3, frames=frames + stack_frames + [kernel_stack],
-                                    parent=parent.pid if parent else 0,
-                                    argument=argument.decode("utf-8", "replace"))
-        stack = initial_stack(image, name, argument, stack_top, self.random.randbytes)
-        self.machine.memory.write(stack_frames[-1] + (stack.address & (PAGE_SIZE - 1)), stack.content)
-        frame = iretq_frame(image.entry, stack.rsp)
-        self.machine.memory.write(kernel_stack + PAGE_SIZE - len(frame), frame)
-        process.context = self.cpu.derive_context(
-            self.ring0_context, first_user_registers(kernel_stack, len(frame), self.user_entry, stack.rdi))
-        self.scheduler.add(process)
-        self.clock.advance(costs.PROCESS_CREATE)
-        return process
-
-    def _new_process(self, name: str, space, image: Image, **fields) -> Process:
-        """A Process with the next pid, entered in the process table."""
-        process = Process(pid=self._next_pid, name=name, space=space, image=image, **fields)
-        self._next_pid += 1
-        self.processes[process.pid] = process
-        for listener in self.on_process_created:
-            listener(process)
-        return process
-
-    @property
-    def next_pid(self) -> int:
-        """The pid the next new process will get."""
-        return self._next_pid
-
-    def find_program(self, name: str) -> Image | None:
-        """The image of program /bin/NAME (userland/NAME.asm), or None if there is none."""
-        return find_program(name)
-
-    def spawn_program(self, name: str, parent: Process | None = None, argument: bytes = b"") -> int:
-        """spawn() by program name: /bin/NAME, i.e. userland/NAME.asm. Returns pid or -errno."""
-        image = self.find_program(name)
-        if image is None:
-            return -errno.ENOENT
-        try:
-            return self.spawn(image, name, parent, argument).pid
-        except BadInput:
-            return -errno.EAGAIN
-
-    def exit_process(self, process: Process, code: int) -> None:
-        """The process ends normally with `code`."""
-        process.fate, process.exit_code = EXITED, code
-        self._release(process)
-
-    def kill(self, process: Process, *, trap=None, message: str | None = None, cause: str = "crash") -> None:
-        """The kernel ends `process`: after a trap, or (with `message`, logged) over a limit.
-        `cause` is what exit listeners are told: "crash", or "no-reply" for a silent server."""
-        process.fate, process.trap, process.death_cause = KILLED, trap, cause
-        if message:
-            self.log(f"pid {process.pid} {process.name}: {message} -- killed")
-        self._release(process)
-
-    def _release(self, process: Process) -> None:
-        """Free what a finished process held; it stays as a zombie for its parent."""
-        self.console.flush(stream=process.pid)
-        for listener in self.on_process_exiting:
-            listener(process)
-        for handle in process.files.values():
-            if isinstance(handle, PipeEnd):
-                self.pipes.close_end(handle)
-        process.files.clear()
-        if process.ring == 3:  # a kernel thread's stack stays mapped in the shared kernel half
-            for frame in process.frames + process.space.table_frames:
-                self.machine.memory.free_frame(frame)
-            process.frames = []
-            process.space.table_frames = []
-        process.state = ZOMBIE
-        process.context = None
-        self.scheduler.remove(process)
-        for listener in self.on_process_exited:
-            listener(process)
 
     # --- timers and the disk ------------------------------------------------------------
 
@@ -371,11 +284,19 @@ class Kernel:
             self.clock.advance(costs.CONTEXT_SWITCH)
             self._last_run = process
         self.current = self.current_at_crash = process
-        self.cpu.restore_context(process.context, cr3=process.space.root)
+        if process.context is not self._context_on_cpu:     # else the CPU holds it already, unchanged
+            self.cpu.restore_context(process.context, cr3=process.space.root)
+        self._context_on_cpu = None
         if process.pending_result is not None:
             self.cpu.write("rax", process.pending_result & _U64)
             process.pending_result = None
-        self.slice = TimeSlice(process, SLICE_INSTRUCTIONS)
+        # The slice ends at the latest at the instruction that takes the process over its
+        # limit (CPU time at ring 3, the watchdog at ring 0), where _end_slice enforces it.
+        self.slice = TimeSlice(process, slice_length(process, self.cpu_time_limit(process), RING0_WATCHDOG))
+
+    def cpu_time_limit(self, process: Process) -> int:
+        """The CPU time (cycles) `process` may use: its own limit, else CPU_TIME_LIMIT."""
+        return process.cpu_limit if process.cpu_limit is not None else CPU_TIME_LIMIT
 
     def _deliver_trap(self, process: Process, trap) -> None:
         """The trap goes to on_fault (kill or bugcheck); the slice is over."""
@@ -391,13 +312,13 @@ class Kernel:
         self.current = None
         if process.state == ZOMBIE:
             return
-        process.context = self.cpu.save_context()
+        process.context = self._context_on_cpu = self.cpu.save_context()
         if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
             module, offset = self.locate(self.cpu.read("rip"))
             raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
         if process.state == BLOCKED:
             process.cycles_since_block = 0
-        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+        if process.ring == 3 and process.cpu_cycles > self.cpu_time_limit(process):
             self.kill(process, message=f"CPU time limit exceeded ({process.instructions} instructions)")
 
     def charge(self, process: Process, cycles: int) -> None:
@@ -407,21 +328,22 @@ class Kernel:
             return
         self.clock.advance(cycles)
         process.cpu_cycles += cycles
-        if process.ring == 3 and process.cpu_cycles > CPU_TIME_LIMIT:
+        if process.ring == 3 and process.cpu_cycles > self.cpu_time_limit(process):
             self.cpu.request_stop()
 
     def virtual_time(self) -> int:
         """Cycles since power-on, up to the instruction running now (what rdtsc returns)."""
         return self.clock.cycles + self.cpu.retired - self._accounted
 
-    def _account(self, process: Process, retired_so_far: int) -> None:
-        """Put the instructions retired since the last accounting on the clock."""
+    def _account(self, process: Process, retired_so_far: int, cost: int = 0) -> None:
+        """Put the instructions retired since the last accounting on the clock, and `cost`
+        cycles more that the process spends (a system call's entry and exit)."""
         delta = retired_so_far - self._accounted
         self._accounted = retired_so_far
-        self.clock.advance(delta)
+        self.clock.advance(delta + cost)
         self.instructions_retired += delta
         process.instructions += delta
-        process.cpu_cycles += delta
+        process.cpu_cycles += delta + cost
         process.cycles_since_block += delta
 
     # --- system calls --------------------------------------------------------------------
@@ -430,14 +352,11 @@ class Kernel:
         """Every `syscall` instruction lands here (from the CPU's hook)."""
         process = self.current
         cpu = self.cpu
-        self._account(process, cpu.retired)
-        cost = costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL
-        self.clock.advance(cost)
-        process.cpu_cycles += cost
+        self._account(process, cpu.retired, costs.SYSCALL if process.ring == 3 else costs.DIRECT_CALL)
         number, *args = cpu.read_syscall_registers()
         try:
             result = dispatch(self, process, number, args)
         except Gone:
             cpu.request_stop()
             return
-        cpu.write("rax", result & _U64)
+        cpu.set_syscall_result(result)

@@ -13,19 +13,17 @@ schedule or decide anything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import sys
 from pathlib import Path
 
 from ..assembler import Image, assemble_file
-from ..elf import is_elf
 from ..errors import BadInput
 from ..hostfiles import read_regular_file
 from ..machine.layout import PAGE_SIZE, USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_TEXT_BASE, phys_to_virt
 from ..machine.paging import USER
 from ..machine.trap import RFLAGS_FIXED, RFLAGS_IF
+from ..record import dataclass
 from ..resources import userland_dir
-from .elfload import MAX_PROGRAM_FILE, ElfImage, load_elf
 from .syscalls import SYSCALL_NUMBERS
 from .userstack import InitialStack, argument_stack, linux_stack
 from .vm import DATA, TEXT, map_fresh_pages
@@ -44,7 +42,10 @@ def assemble_user_program(path) -> Image:
 
 
 def load_user_program(path) -> Image:
-    """The program at host path `path`: a static x86-64 ELF executable, else an assembly source."""
+    """The program at host path `path`: a static x86-64 ELF executable, else an assembly source.
+    (The ELF reader is imported here, not with this module: a plain boot never needs it.)"""
+    from ..elf import is_elf
+    from .elfload import MAX_PROGRAM_FILE, load_elf
     data = read_regular_file(path, MAX_PROGRAM_FILE, "program")
     if is_elf(data):
         return load_elf(data, Path(path).name)
@@ -78,7 +79,7 @@ class Module:
 def map_program(space, image: Image) -> list[int]:
     """Map `image` into the user address space `space`; the frames it took. An assembled
     image: text R-X, data RW- NX. An ELF image: each segment with its own rights."""
-    if isinstance(image, ElfImage):
+    if _is_elf_image(image):
         frames = []
         for segment in image.segments:
             frames += map_fresh_pages(space, segment.address, segment.size, USER | segment.rights, segment.content)
@@ -92,9 +93,16 @@ def map_program(space, image: Image) -> list[int]:
 def initial_stack(image: Image, name: str, argument: bytes, top: int, random_bytes) -> InitialStack:
     """What a new process finds on its stack: Linux's argc/argv/auxv for an ELF executable,
     the argument string for an assembly program (userstack.py)."""
-    if isinstance(image, ElfImage):
+    if _is_elf_image(image):
         return linux_stack(top, name, argument, image, random_bytes)
     return argument_stack(top, argument)
+
+
+def _is_elf_image(image: Image) -> bool:
+    """Is `image` a loaded ELF executable (elfload.ElfImage)? Asked without importing elfload:
+    until something has imported it, no ElfImage exists."""
+    elfload = sys.modules.get(f"{__package__}.elfload")
+    return elfload is not None and isinstance(image, elfload.ElfImage)
 
 
 def iretq_frame(entry: int, user_stack: int) -> bytes:

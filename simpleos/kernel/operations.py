@@ -10,10 +10,10 @@ syscalls.py. No policy and no encoding here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..assembler import Image
+from ..record import dataclass
 from . import errno
 from .waiting import Block
 

@@ -7,7 +7,7 @@ check permissions or call the sensor.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..record import dataclass, field
 
 MAX_PIPE_BUFFER = 64 * 1024
 

@@ -7,11 +7,11 @@ ring 0 and no user half. Scheduling decisions are in sched.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..assembler import Image
 from ..machine.paging import AddressSpace
+from ..record import dataclass, field
 
 RUNNABLE = "runnable"
 BLOCKED = "blocked"      # waiting; `wait_until` says what for
@@ -50,6 +50,7 @@ class Process:
     instructions: int = 0                    # instructions retired, for accounting
     cpu_cycles: int = 0                      # virtual CPU time charged to it
     cycles_since_block: int = 0              # for the ring-0 watchdog
+    cpu_limit: int | None = None             # its RLIMIT_CPU in cycles (None: the kernel's default)
     domain: Any = None                       # explicit authority (placement.py): its capability table or
                                              # secure bindings; None: the ambient authority of a process
     kapi: Any = None                         # a ring-3 driver: the kapi stubs mapped into it (placement.py)

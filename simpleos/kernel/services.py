@@ -20,11 +20,11 @@ Mechanism only; every decision is the model's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..machine.clock import CYCLES_PER_SECOND
 from ..machine.decode import memory_operand_size
+from ..record import dataclass
 from .content import newest_update, quarantine
 from .install import SENSOR_DIR
 

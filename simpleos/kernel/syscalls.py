@@ -10,10 +10,10 @@ The scheduler and dispatch are in kernel.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..machine.clock import CYCLES_PER_SECOND
+from ..record import dataclass
 from . import errno
 from .fs import FsError
 from .pipes import PipeEnd

@@ -10,9 +10,8 @@ BUGCHECK even at ring 3 (Windows' CRITICAL_PROCESS_DIED).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..machine.trap import BREAKPOINT, Trap
+from ..record import dataclass
 from .bugcheck import bugcheck_for_trap
 from .proc import Process
 

@@ -37,6 +37,12 @@ def _pieces(space: AddressSpace, address: int, length: int, write: bool, ring: i
 
 def copy_from_user(space: AddressSpace, address: int, length: int, ring: int = 3) -> bytes:
     """Read a user buffer, or raise BadUserPointer."""
+    if 0 < length <= PAGE_SIZE - (address & (PAGE_SIZE - 1)) and (ring != 3 or is_user_address(address)):
+        # Within one page (most arguments): one translation, one read.
+        physical = space.translate(address, user=ring == 3)
+        if physical is None:
+            raise BadUserPointer(address)
+        return space.memory.read(physical, length)
     return b"".join(space.memory.read(phys, size) for phys, size in _pieces(space, address, length, False, ring))
 
 

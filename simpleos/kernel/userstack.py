@@ -19,11 +19,10 @@ rsp is 16-byte aligned and rdi is 0. Layout only: the kernel writes the bytes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-from ..elf.format import PROGRAM_HEADER_SIZE
 from ..machine.layout import PAGE_SIZE
+from ..record import dataclass
 
 MAX_ARGUMENT = 256          # bytes of the argument string copied onto a new process's stack
 MAX_NAME = 255              # bytes of argv[0] (the program's name)
@@ -72,6 +71,7 @@ def linux_stack(top: int, name: str, argument: bytes, image, random_bytes: Calla
     auxv = [(AT_PAGESZ, PAGE_SIZE), (AT_CLKTCK, CLOCK_TICKS)]
     if image.program_header_address is not None:
         auxv.append((AT_PHDR, image.program_header_address))
+    from ..elf.format import PROGRAM_HEADER_SIZE        # (only for an ELF: not on every boot)
     auxv += [(AT_PHENT, PROGRAM_HEADER_SIZE), (AT_PHNUM, image.program_header_count), (AT_BASE, 0), (AT_FLAGS, 0),
              (AT_ENTRY, image.entry), (AT_UID, 0), (AT_EUID, 0), (AT_GID, 0), (AT_EGID, 0), (AT_SECURE, 0),
              (AT_RANDOM, strings_address + random_offset), (AT_EXECFN, pointers[0]),

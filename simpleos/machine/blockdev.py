@@ -51,6 +51,7 @@ class BlockDevice:
         self._tear_on_cut = False
         self._lose_unflushed_on_cut = False
         self._before_flush: dict[int, bytes] = {}  # old contents of blocks written since the last flush
+        self._written_since_flush = True  # (unknown at attach: the first flush syncs)
         self._dead = False
 
     @classmethod
@@ -107,12 +108,15 @@ class BlockDevice:
         self._raw_write(number, data)
 
     def flush(self) -> None:
-        """Make every write so far durable (a write barrier), as a disk cache flush."""
+        """Make every write so far durable (a write barrier), as a disk cache flush.
+        (With nothing written since the last one, there is nothing to wait for: no fsync.)"""
         self._check_powered()
         self.flushes += 1
         self._count_down_to_power_cut(None, b"")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        if self._written_since_flush:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._written_since_flush = False
         self._before_flush.clear()
 
     @property
@@ -178,6 +182,7 @@ class BlockDevice:
         """Put `data` at block `number` in the host file, with no fault injection."""
         self._file.seek(number * BLOCK_SIZE)
         self._file.write(data)
+        self._written_since_flush = True
 
     def _check_number(self, number: int) -> None:
         """Refuse block numbers outside the disk."""

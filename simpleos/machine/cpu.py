@@ -12,25 +12,24 @@ from __future__ import annotations
 
 import copy
 import ctypes
-from dataclasses import dataclass
 from typing import Callable
 
-from unicorn import (UC_ARCH_X86, UC_ERR_INSN_INVALID, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
-                     UC_MODE_64, Uc, UcError)
+from unicorn import UC_ARCH_X86, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_MODE_64, Uc, UcError
 from unicorn import x86_const as X
 from unicorn.unicorn_py3.unicorn import uclib as _uclib
 
-from . import decode, emulate
-from .exception_state import clear_old_exception, raised_by_int_instruction
+from ..record import dataclass
+from . import emulate
+from .blockpos import BlockPositions
+from .exception_state import clear_old_exception
 from .gdt import gdt_bytes
-from .icount import InstructionCounter
+from .icount import (STOP_BREAKPOINT, STOP_BREAKPOINT_BLOCK, STOP_NONE, STOP_TAIL_DONE, InstructionCounter)
 from .layout import GDT_PHYS, KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, phys_to_virt
 from .memory import PhysicalMemory
 from .paging import AddressSpace
-from .trap import DEBUG, EXCEPTION, GENERAL_PROTECTION, INVALID_OPCODE, MACHINE_CHECK, PAGE_FAULT, SYSCALL, Trap
+from .trap import Trap
+from .traphooks import TrapHooks
 
-# The address emu_start runs "until": never reached; slices end by budget or trap.
-_NEVER = 0xFFFF_FFFF_FFFF_F000
 
 EFER_MSR = 0xC0000080
 EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE = 1 << 0, 1 << 8, 1 << 10, 1 << 11
@@ -43,6 +42,8 @@ CPU_MODEL = X.UC_CPU_X86_SANDYBRIDGE
 # hundred KiB, and a full buffer is simply flushed. Small, so thousands of boots fit.
 TRANSLATION_BUFFER_BYTES = 16 << 20
 
+_U64 = (1 << 64) - 1
+_RAX = X.UC_X86_REG_RAX
 GENERAL_REGISTERS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                      "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags"]
 _REGISTER_IDS = {
@@ -64,22 +65,27 @@ class SliceEnd:
     BUDGET, STOP, TRAP, HALT = "budget", "stop", "trap", "halt"
 
 
-class CPU:
+class CPU(TrapHooks, BlockPositions):
     """One x86-64 core with its RAM, in 64-bit long mode with paging."""
 
     def __init__(self) -> None:
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self.uc.ctl_set_cpu_model(CPU_MODEL)
         self.uc.ctl_set_tcg_buffer_size(TRANSLATION_BUFFER_BYTES)
+        # No exit address: a run ends only by the counter, a trap or a stop. (With an `until`
+        # address, every emu_start ends by probing that address through the MMU, which raises
+        # a #PF inside QEMU and leaves the stale old_exception of exception_state.py behind.)
+        self.uc.ctl_exits_enabled(True)
         self.memory = PhysicalMemory(self.uc)
         self.counter = InstructionCounter(self.uc)
+        self.memory.translation_listeners.append(self.counter.forget_blocks)
         self.on_syscall: Callable[[], None] | None = None  # set by the kernel
         # What rdtsc and rdrand return (emulate.py); the kernel supplies virtual time and its
         # seeded generator. The defaults keep a bare CPU deterministic too.
         self.time_stamp: Callable[[], int] = lambda: self.retired
         self.random_word: Callable[[], int] = lambda: 0
         self._trap: Trap | None = None
-        self._stop_requested = False
+        self._stop_requested = self._pause_requested = False
         self._emulation: emulate.Emulated | None = None      # an instruction to complete, then go on
         self._context_before_trap = None                     # registers before a machine-raised #GP
         self._retired_before = 0                             # retired in earlier legs of this slice
@@ -92,14 +98,17 @@ class CPU:
         self.uc.hook_add(UC_HOOK_INSN, self._on_port_in, None, 1, 0, X.UC_X86_INS_IN)
         self.uc.hook_add(UC_HOOK_INSN, self._on_port_out, None, 1, 0, X.UC_X86_INS_OUT)
         self.uc.hook_add(UC_HOOK_INSN, self._on_sysenter, None, 1, 0, X.UC_X86_INS_SYSENTER)
-        self._breakpoint_hooks: dict[int, int] = {}
+        self._breakpoints: set[int] = set()
+        self._fault_rip: tuple[int, bool] | None = None     # where a hook stopped a leg (traphooks.py)
         self.breakpoint_hit: int | None = None
-        self._stale_exception_state = False     # True once a slice has run since the last restore
+        self._stale_exception_state = False     # True once an exception reached a hook (traphooks.py)
+        self._register_value = ctypes.c_uint64()
         names = ("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9")
         self._syscall_ids = (ctypes.c_int * 7)(*(_REGISTER_IDS[n] for n in names))
-        self._syscall_values = [ctypes.c_uint64() for _ in names]
-        self._syscall_pointers = (ctypes.c_void_p * 7)(*(ctypes.cast(ctypes.pointer(v), ctypes.c_void_p)
-                                                         for v in self._syscall_values))
+        self._syscall_values = (ctypes.c_uint64 * 7)()
+        self._syscall_pointers = (ctypes.c_void_p * 7)(*(ctypes.addressof(self._syscall_values) + 8 * i
+                                                         for i in range(7)))
+        self._result = ctypes.c_uint64()
 
     def close(self) -> None:
         """Power off: free the emulator (its RAM and translation buffer) now, not whenever
@@ -117,7 +126,7 @@ class CPU:
         """GDT, PAE paging with NX and write-protect, 64-bit mode, CPL 0."""
         self.memory.write(GDT_PHYS, gdt_bytes())
         self.uc.reg_write(X.UC_X86_REG_GDTR, (0, phys_to_virt(GDT_PHYS), len(gdt_bytes()) - 1, 0))
-        self.uc.reg_write(X.UC_X86_REG_CR3, kernel_space.root)
+        self.write("cr3", kernel_space.root)
         self.uc.reg_write(X.UC_X86_REG_CR4, CR4_PAE | CR4_PGE | CR4_TSD)
         self.uc.msr_write(EFER_MSR, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
         self.uc.reg_write(X.UC_X86_REG_CR0, CR0_PE | CR0_WP | CR0_PG)
@@ -130,14 +139,26 @@ class CPU:
     # --- registers and contexts ----------------------------------------------------
 
     def read(self, name: str) -> int:
-        """Read a register by name ('rax', 'rip', 'cr3', ...)."""
-        return self.uc.reg_read(_REGISTER_IDS[name])
+        """Read a register by name ('rax', 'rip', 'cr3', ...). (One raw call into unicorn: the
+        binding's reg_read works out the register's type in Python first, ~2 us a call.)"""
+        value = self._register_value
+        value.value = 0
+        status = _uclib.uc_reg_read(self.uc._uch, _REGISTER_IDS[name], ctypes.byref(value))
+        if status != 0:
+            raise RuntimeError(f"uc_reg_read({name}) failed ({status})")
+        return value.value
 
     def write(self, name: str, value: int) -> None:
         """Write a register by name. Writing 'cr3' switches address space and flushes the TLB;
         writing 'cr2' sets the last page-fault address (see `cr2`)."""
-        self.uc.reg_write(_REGISTER_IDS[name], value)
-        if name == "cr2":
+        register = self._register_value
+        register.value = value & _U64
+        status = _uclib.uc_reg_write(self.uc._uch, _REGISTER_IDS[name], ctypes.byref(register))
+        if status != 0:
+            raise RuntimeError(f"uc_reg_write({name}) failed ({status})")
+        if name == "cr3":
+            self.counter.set_space(value)
+        elif name == "cr2":
             self.page_fault_address = value
 
     @property
@@ -152,16 +173,23 @@ class CPU:
         status = _uclib.uc_reg_read_batch(self.uc._uch, self._syscall_ids, self._syscall_pointers, 7)
         if status != 0:
             raise RuntimeError(f"uc_reg_read_batch failed ({status})")
-        return tuple(value.value for value in self._syscall_values)
+        return tuple(self._syscall_values)
+
+    def set_syscall_result(self, value: int) -> None:
+        """rax = value (the end of every system call; one raw call)."""
+        self._result.value = value & _U64
+        status = _uclib.uc_reg_write(self.uc._uch, _RAX, ctypes.byref(self._result))
+        if status != 0:
+            raise RuntimeError(f"uc_reg_write(rax) failed ({status})")
 
     def read_all(self) -> dict[str, int]:
         """All general registers, RIP and RFLAGS."""
-        return {name: self.uc.reg_read(_REGISTER_IDS[name]) for name in GENERAL_REGISTERS}
+        return {name: self.read(name) for name in GENERAL_REGISTERS}
 
     @property
     def cpl(self) -> int:
         """Current privilege level (the RPL bits of CS after a real ring change)."""
-        return self.uc.reg_read(X.UC_X86_REG_CS) & 3
+        return self.read("cs") & 3
 
     def save_context(self):
         """Snapshot registers, including hidden CPL state (a thread's saved context)."""
@@ -183,8 +211,16 @@ class CPU:
         alone keeps the previous address space's translations."""
         clear_old_exception(context)  # see exception_state.py: else the next #PF becomes a #DF
         self.uc.context_restore(context)
-        self.uc.reg_write(X.UC_X86_REG_CR3, cr3 if cr3 is not None else self.uc.reg_read(X.UC_X86_REG_CR3))
+        self.write("cr3", cr3 if cr3 is not None else self.read("cr3"))
         self._stale_exception_state = False
+
+    def load_registers(self, saved: bytes) -> None:
+        """Load registers saved as bytes(save_context()) (machine/ramstate.py), in their CR3."""
+        context = self.uc.context_save()
+        if len(saved) != context.size:
+            raise ValueError(f"a saved context of {len(saved)} bytes does not fit this CPU ({context.size})")
+        ctypes.memmove(context.context.value, saved, len(saved))
+        self.restore_context(context)
 
     def descriptor_table(self) -> tuple[int, int]:
         """GDTR: (base, limit) of the GDT the CPU uses (for debuggers)."""
@@ -193,12 +229,13 @@ class CPU:
 
     def address_space(self) -> AddressSpace:
         """The address space CR3 points at now."""
-        return AddressSpace(self.memory, root=self.uc.reg_read(X.UC_X86_REG_CR3))
+        return AddressSpace(self.memory, root=self.read("cr3"))
 
     def flush_translations(self) -> None:
-        """Drop all translated code: needed after code is written behind unicorn's back
-        (a debugger patching memory; loading code does it itself, see PhysicalMemory.write_code)."""
-        self.uc.ctl_flush_tb()
+        """Drop all translated code and the counter's block counts: needed after code is written
+        behind unicorn's back (a debugger patching memory; loading code does it itself, see
+        PhysicalMemory.write_code)."""
+        self.memory.drop_translations()
 
     # --- running -------------------------------------------------------------------
 
@@ -206,41 +243,78 @@ class CPU:
         """Run from the current RIP for at most `budget` instructions. A slice that was
         paused (a breakpoint, a single step, a stop inside a hook) goes on with QEMU's
         stale exception state cleared first (exception_state.py). An instruction the
-        machine completes itself (emulate.py) is completed here, and the slice goes on."""
+        machine completes itself (emulate.py) is completed here, and the slice goes on.
+        The run is made of legs: whole blocks are counted natively (icount.py); a block
+        that would pass the budget, or holds a breakpoint, is run alone in a tail leg,
+        instruction by instruction, so that the slice stops at the exact instruction."""
         self._trap = None
-        self._stop_requested = False
+        self._stop_requested = self._pause_requested = False
         self.breakpoint_hit = None
         self._retired_before = 0
+        tail = None                    # (address, size) of a block to run instruction by instruction
         while True:
-            if self._stale_exception_state:
-                self.restore_context(self.save_context())
-            self._stale_exception_state = True
-            self._emulation = None
-            self.counter.arm(budget - self._retired_before)
-            try:
-                self.uc.emu_start(self.uc.reg_read(X.UC_X86_REG_RIP), _NEVER)
-            except UcError as error:
-                if self._trap is None and self._emulation is None:
-                    self._trap = self._trap_from_error(error)
+            self._run_leg(budget - self._retired_before, tail)
+            tail = None
             retired = self.retired
-            if self._emulation is None or self._trap is not None or self._stop_requested:
+            if self._trap is not None or self._stop_requested or self._pause_requested:
                 break
-            emulate.perform(self._emulation, self, self.time_stamp(), self.random_word())
+            if self._emulation is not None:
+                emulate.perform(self._emulation, self, self.time_stamp(), self.random_word())
+                self._retired_before = retired
+                if retired >= budget:
+                    return SliceEnd(SliceEnd.BUDGET, retired)
+                continue
+            reason = self.counter.stop_reason
+            if reason == STOP_NONE or retired >= budget:
+                break                                  # halted, or the budget is spent
+            address, size = self.counter.stopped_at
+            if reason == STOP_BREAKPOINT or (reason == STOP_BREAKPOINT_BLOCK and address in self._breakpoints):
+                self.breakpoint_hit = address          # before its instruction: nothing of it ran
+                break
             self._retired_before = retired
-            if retired >= budget:
-                return SliceEnd(SliceEnd.BUDGET, retired)
-        if self._context_before_trap is not None:   # undo what the trapping instruction did
-            self.uc.context_restore(self._context_before_trap)
-            self._context_before_trap = None
-        if self.breakpoint_hit is not None and self._trap is None:
-            retired -= 1  # the counter saw the breakpoint's instruction, which did not run
+            if reason != STOP_TAIL_DONE:
+                tail = (address, size)
         if self._trap is not None:
             return SliceEnd(SliceEnd.TRAP, retired, self._trap)
         if self._stop_requested or self.breakpoint_hit is not None:
             return SliceEnd(SliceEnd.STOP, retired)
-        if self.counter.exhausted:
-            return SliceEnd(SliceEnd.BUDGET, retired)
+        if retired >= budget or self._pause_requested:
+            return SliceEnd(SliceEnd.BUDGET, retired)      # (paused: as if the budget were spent)
         return SliceEnd(SliceEnd.HALT, retired)
+
+    def _run_leg(self, budget: int, tail: tuple[int, int] | None) -> None:
+        """One emu_start: whole blocks, or (`tail`) one block instruction by instruction.
+        A fault in the middle of a whole block takes back the block's instructions after
+        the faulting one, so the count is exact when resume() and the kernel read it."""
+        if self._stale_exception_state:
+            self._clear_stale_exception_state()
+        self._emulation = None
+        self._fault_rip = None
+        self.counter.arm(budget)
+        if tail is not None:
+            self.counter.begin_tail(*tail)
+        try:
+            self.uc.emu_start(self.read("rip"), 0)
+        except UcError as error:
+            if self._trap is None and self._emulation is None:
+                self._trap = self._trap_from_error(error)
+        finally:
+            if self._context_before_trap is not None:   # undo what the trapping instruction did
+                self.uc.context_restore(self._context_before_trap)
+                self._context_before_trap = None
+                self.write("cr3", self.read("cr3"))    # and drop the TLB of the no-access space
+            if tail is not None:
+                self.counter.end_tail()                # (after: the saved context has RFLAGS.RF set)
+        if self._fault_rip is not None and tail is None:
+            self._uncount_rest_of_block(*self._fault_rip)
+
+    def _clear_stale_exception_state(self) -> None:
+        """An exception handed to a hook leaves QEMU's old_exception set: clear it in place
+        (the same address space goes on, so the TLB stays valid; exception_state.py)."""
+        context = self.uc.context_save()
+        clear_old_exception(context)
+        self.uc.context_restore(context)
+        self._stale_exception_state = False
 
     @property
     def retired(self) -> int:
@@ -248,128 +322,21 @@ class CPU:
         return self._retired_before + self.counter.retired
 
     def request_stop(self) -> None:
-        """End the current slice right after the system call being handled.
-        (Stopping inside the hook leaves QEMU's old_exception set; resume() and
-        restore_context clear it, see exception_state.py.)"""
+        """End the current slice right after the system call being handled (`syscall` ends
+        its block, so the stop takes effect before the next instruction)."""
         self._stop_requested = True
         self.uc.emu_stop()
 
     def add_breakpoint(self, address: int) -> None:
-        """Stop before the instruction at `address` (a hook on that address only).
-        unicorn decides at translation time which instructions call hooks, so code
-        translated before the hook existed would run past it: drop all translations."""
-        if address not in self._breakpoint_hooks:
-            self._breakpoint_hooks[address] = self.uc.hook_add(UC_HOOK_CODE, self._on_breakpoint, None,
-                                                               address, address)
-            self.uc.ctl_flush_tb()
+        """Stop before the instruction at `address`, in any address space. A breakpoint is
+        an address in the native counter's array, not a unicorn hook: code elsewhere runs
+        at full speed, and the block holding it runs alone up to it (resume)."""
+        if address not in self._breakpoints:
+            self._breakpoints.add(address)
+            self.counter.set_breakpoints(self._breakpoints)
 
     def remove_breakpoint(self, address: int) -> None:
         """Forget a breakpoint."""
-        handle = self._breakpoint_hooks.pop(address, None)
-        if handle is not None:
-            self.uc.hook_del(handle)
-
-    # --- hooks: hardware events become Trap records --------------------------------
-
-    def _on_breakpoint(self, uc, address, size, user_data) -> None:
-        self.breakpoint_hit = address
-        uc.emu_stop()
-
-    def _on_syscall_instruction(self, uc, user_data) -> None:
-        if self.on_syscall is None:
-            self._trap = Trap(vector=0, cpl=self.cpl, rip=uc.reg_read(X.UC_X86_REG_RIP), kind=SYSCALL)
-            uc.emu_stop()
-            return
-        self.on_syscall()
-
-    def _on_interrupt(self, uc, vector, user_data) -> None:
-        rip = uc.reg_read(X.UC_X86_REG_RIP)
-        cpl = uc.reg_read(X.UC_X86_REG_CS) & 3
-        uc.emu_stop()
-        if vector == GENERAL_PROTECTION and cpl == 3:
-            emulated = emulate.decode_emulated(self._code_at(rip))
-            if emulated is not None and emulated.kind in ("rdtsc", "rdtscp"):
-                self._emulation = emulated           # CR4.TSD: the machine gives the virtual time
-                return
-        if vector not in emulate.USER_GATES and cpl == 3 and raised_by_int_instruction(uc.context_save()):
-            # `int n` through a gate of DPL 0: #GP(n*8+2) at the int instruction, not vector n.
-            start = rip - 2 if self._code_at(rip - 2, 2) == bytes([emulate.INT_IMM8, vector]) else rip
-            self._trap = Trap(vector=GENERAL_PROTECTION, cpl=cpl, rip=start,
-                              error_code=emulate.software_interrupt_gate_error(vector))
-            return
-        address = error_code = None
-        if vector == PAGE_FAULT:
-            address = self.page_fault_address = uc.reg_read(X.UC_X86_REG_CR2)
-            error_code = self._page_fault_error_code(address, rip, cpl)
-        self._trap = Trap(vector=vector, cpl=cpl, rip=rip, address=address, error_code=error_code,
-                          kind=EXCEPTION)
-
-    def _on_invalid_instruction(self, uc, user_data) -> bool:
-        rip = uc.reg_read(X.UC_X86_REG_RIP)
-        cpl = uc.reg_read(X.UC_X86_REG_CS) & 3
-        code = self._code_at(rip)
-        emulated = emulate.decode_emulated(code)
-        if emulated is not None and emulated.kind in ("rdrand", "rdseed"):
-            self._emulation = emulated               # the seeded generator, not the host's
-        elif code[:1] == bytes([emulate.ICEBP]):
-            self._trap = Trap(vector=DEBUG, cpl=cpl, rip=rip + 1)   # int1: a trap, like int3
-        else:
-            self._trap = Trap(vector=INVALID_OPCODE, cpl=cpl, rip=rip)
-        return False
-
-    def _on_port_in(self, uc, port, size, user_data) -> int:
-        """`in`/`ins`: a #GP(0) at CPL 3 (IOPL is 0); at CPL 0 there is no device: 0."""
-        if uc.reg_read(X.UC_X86_REG_CS) & 3 == 3:
-            self._raise_general_protection(uc)
-            if emulate.is_port_io(self._code_at(uc.reg_read(X.UC_X86_REG_RIP))) == "in":
-                return uc.reg_read(X.UC_X86_REG_RAX) & ((1 << (8 * size)) - 1)   # leave rax as it was
-        return 0
-
-    def _on_port_out(self, uc, port, size, value, user_data) -> None:
-        """`out`/`outs`: a #GP(0) at CPL 3 (IOPL is 0); at CPL 0 there is no device."""
-        if uc.reg_read(X.UC_X86_REG_CS) & 3 == 3:
-            self._raise_general_protection(uc)
-
-    def _on_sysenter(self, uc, user_data) -> None:
-        """`sysenter` with IA32_SYSENTER_CS = 0 (never set up): #GP(0), as Intel specifies."""
-        self._raise_general_protection(uc)
-
-    def _raise_general_protection(self, uc) -> None:
-        """Report #GP(0) at the current instruction; the registers it changes are put back
-        after the stop (the instruction runs to its end inside unicorn)."""
-        rip = uc.reg_read(X.UC_X86_REG_RIP)
-        self._trap = Trap(vector=GENERAL_PROTECTION, cpl=uc.reg_read(X.UC_X86_REG_CS) & 3, rip=rip, error_code=0)
-        self._context_before_trap = uc.context_save()
-        uc.emu_stop()
-
-    def _code_at(self, address: int, length: int = 16) -> bytes:
-        """Up to `length` bytes of code at virtual `address` (fewer at a page end; b"" if unmapped)."""
-        physical = self.address_space().walk(address).physical
-        if physical is None:
-            return b""
-        return self.memory.read(physical, min(length, 0x1000 - (address & 0xFFF)))
-
-    def _trap_from_error(self, error: UcError) -> Trap:
-        rip = self.uc.reg_read(X.UC_X86_REG_RIP)
-        cpl = self.cpl
-        if error.errno == UC_ERR_INSN_INVALID:
-            return Trap(vector=INVALID_OPCODE, cpl=cpl, rip=rip)
-        # Anything else -- UC_ERR_*_UNMAPPED when a page table points outside RAM -- is
-        # the bus finding nothing where the CPU looked: a machine check.
-        return Trap(vector=MACHINE_CHECK, cpl=cpl, rip=rip)
-
-    def _page_fault_error_code(self, address: int, rip: int, cpl: int) -> int:
-        """unicorn has no #PF error code register: rebuild it from a page walk
-        and from what the faulting instruction does."""
-        space = self.address_space()
-        user = cpl == 3
-        code_walk = space.walk(rip)
-        fetch = not code_walk.allows(user=user, fetch=True) or rip <= address < rip + 16 and not \
-            space.walk(address).allows(user=user, fetch=True)
-        write = False
-        if not fetch and code_walk.physical is not None:
-            page_left = 0x1000 - (rip & 0xFFF)
-            code = self.memory.read(code_walk.physical, min(16, page_left))
-            write = decode.fault_was_write(code, rip, address, self.read)
-        return space.walk(address).error_code(write=write, user=user, fetch=fetch)
-
+        if address in self._breakpoints:
+            self._breakpoints.discard(address)
+            self.counter.set_breakpoints(self._breakpoints)

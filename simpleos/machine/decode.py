@@ -33,6 +33,17 @@ def disassemble(code: bytes, address: int, count: int = 0) -> list[tuple[int, in
     return [(i.address, i.size, i.mnemonic, i.op_str) for i in _disassembler().disasm(code, address, count)]
 
 
+def count_instructions(code: bytes, address: int, end: int) -> int | None:
+    """How many instructions of `code` (at `address`) start before `end`; None unless the
+    instructions line up exactly with `end` (the block counter's correction, cpu.py)."""
+    count, position = 0, address
+    for insn_address, size, _, _ in _disassembler().disasm_lite(code, address):
+        if insn_address >= end:
+            break
+        count, position = count + 1, insn_address + size
+    return count if position == end else None
+
+
 def memory_operand_size(code: bytes, address: int) -> int | None:
     """The size in bytes of the first memory operand of the instruction at `address` (None: none)."""
     from capstone import x86_const

@@ -20,7 +20,7 @@ are is supplied by whoever runs the CPU (the kernel); nothing here is policy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..record import dataclass
 
 GENERAL_PROTECTION, DEBUG = 13, 1
 

@@ -12,6 +12,7 @@ HUGE_PAGE_SIZE = 0x200000
 # Physical memory (guest RAM), mapped once into unicorn at physical address 0.
 PHYS_MEMORY_SIZE = 64 * 1024 * 1024
 GDT_PHYS = 0x1000                   # the GDT lives in this physical frame
+NO_ACCESS_PML4_PHYS = 0x2000        # an all-zero frame: as CR3, nothing at all is mapped
 PROCESS_TABLES_PHYS = 0x80000       # the kernel's process tables in guest memory (kernel/proclist.py)
 PROCESS_TABLES_SIZE = 0x4000        # 16 KiB, in reserved low memory: reached through the direct map
 FIRST_FREE_FRAME = 0x100000         # frames below 1 MiB are reserved

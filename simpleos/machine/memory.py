@@ -6,6 +6,12 @@ hands out and takes back frames; it does not know who uses them.
 """
 from __future__ import annotations
 
+import ctypes
+from typing import Callable
+
+from unicorn import UcError
+from unicorn.unicorn_py3.unicorn import uclib as _uclib
+
 from .layout import FIRST_FREE_FRAME, PAGE_SIZE, PHYS_MEMORY_SIZE
 
 _ZERO_PAGE = bytes(PAGE_SIZE)
@@ -24,14 +30,33 @@ class PhysicalMemory:
         uc.mem_map(0, size)
         self._next_frame = FIRST_FREE_FRAME
         self._free_frames: list[int] = []
+        self._word = ctypes.c_uint64()
+        self._word_pointer = ctypes.cast(ctypes.pointer(self._word), ctypes.POINTER(ctypes.c_char))
+        # Told whenever translations of code are dropped (the CPU's block counter forgets too).
+        self.translation_listeners: list[Callable[[], None]] = []
 
     def read(self, phys: int, length: int) -> bytes:
-        """Read `length` bytes at physical address `phys`."""
-        return bytes(self._uc.mem_read(phys, length))
+        """Read `length` bytes at physical address `phys`. (Raw calls into unicorn here and
+        below: the binding's mem_read copies through a bytearray, some 9 ms for 2 MiB.)"""
+        buffer = ctypes.create_string_buffer(length)
+        status = _uclib.uc_mem_read(self._uc._uch, phys, buffer, length)
+        if status != 0:
+            raise UcError(status, phys, length)
+        return buffer.raw
+
+    def read_into(self, buffer, phys: int, length: int) -> None:
+        """Read `length` bytes at `phys` into a ctypes buffer (no new bytes object: for copying
+        much of RAM, machine/ramstate.py)."""
+        status = _uclib.uc_mem_read(self._uc._uch, phys, buffer, length)
+        if status != 0:
+            raise UcError(status, phys, length)
 
     def write(self, phys: int, data: bytes) -> None:
         """Write `data` at physical address `phys`."""
-        self._uc.mem_write(phys, bytes(data))
+        data = bytes(data)
+        status = _uclib.uc_mem_write(self._uc._uch, phys, data, len(data))
+        if status != 0:
+            raise UcError(status, phys, len(data))
 
     def write_code(self, phys: int, code: bytes) -> None:
         """Write machine code into a frame at `phys`, the rest of the frame padded with int3
@@ -40,16 +65,26 @@ class PhysicalMemory:
         the next page, reporting a fault there at the wrong RIP; and a plain mem_write over
         code that has run before leaves the old translation in use (docs/unicorn-notes.md)."""
         page_left = PAGE_SIZE - (phys & (PAGE_SIZE - 1))
-        self._uc.mem_write(phys, bytes(code) + b"\xcc" * max(page_left - len(code), 0))
+        self.write(phys, bytes(code) + b"\xcc" * max(page_left - len(code), 0))
+        self.drop_translations()
+
+    def drop_translations(self) -> None:
+        """Forget every translation of code: unicorn's translated blocks, and whatever the
+        listeners keep about them (the instruction counter's block counts)."""
         self._uc.ctl_flush_tb()
+        for listener in self.translation_listeners:
+            listener()
 
     def read_u64(self, phys: int) -> int:
         """Read one little-endian 64-bit word."""
-        return int.from_bytes(self._uc.mem_read(phys, 8), "little")
+        status = _uclib.uc_mem_read(self._uc._uch, phys, self._word_pointer, 8)
+        if status != 0:
+            raise UcError(status, phys, 8)
+        return self._word.value
 
     def write_u64(self, phys: int, value: int) -> None:
         """Write one little-endian 64-bit word."""
-        self._uc.mem_write(phys, value.to_bytes(8, "little"))
+        self.write(phys, value.to_bytes(8, "little"))
 
     def alloc_frame(self) -> int:
         """A zeroed 4 KiB frame; returns its physical address."""
@@ -60,9 +95,24 @@ class PhysicalMemory:
             self._next_frame += PAGE_SIZE
         else:
             raise OutOfMemory("out of physical memory")
-        self._uc.mem_write(frame, _ZERO_PAGE)
+        self.write(frame, _ZERO_PAGE)
         return frame
 
     def free_frame(self, frame: int) -> None:
         """Give a frame back to the allocator."""
         self._free_frames.append(frame)
+
+    @property
+    def high_water(self) -> int:
+        """Frames at and above this address have never been handed out."""
+        return self._next_frame
+
+    @property
+    def free_frame_list(self) -> list[int]:
+        """The frames given back, in the order alloc_frame will hand them out again (last first)."""
+        return list(self._free_frames)
+
+    def set_allocator(self, high_water: int, free_frames: list[int]) -> None:
+        """Put the allocator back as it was (machine/ramstate.py restores RAM with it)."""
+        self._next_frame = high_water
+        self._free_frames = list(free_frames)

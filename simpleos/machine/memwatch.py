@@ -43,22 +43,21 @@ class Access(NamedTuple):
     retired_before: int        # instructions of the current run retired before it
 
 
-def instructions_before_current(cpu) -> int:
+def instructions_before_current(cpu, rip: int) -> int:
     """Inside a hook: how many instructions of the current CPU run (CPU.resume) retired
-    before the one executing now. The native counter counts an instruction as it starts,
-    so the one executing is already counted. (With a counter that counts whole blocks as
-    they are entered, this is: the count before the block + the instructions of the block
-    before RIP.)"""
-    return cpu.retired - 1
+    before the one executing now, at `rip`. The counter counts a whole block as it is
+    entered, so this is the count before the block plus the block's instructions before
+    RIP (CPU.retired_before)."""
+    return cpu.retired_before(rip)
 
 
 def end_run_after_current_instruction(cpu) -> None:
     """Inside a hook: let the instruction executing now finish, then end the current run
-    as if its budget ran out there (the kernel then pauses the time slice, it does not end
-    it: the schedule stays the same). With a per-block counter the run may only end at the
-    next block boundary; the caller must check where it stopped."""
-    counter = cpu.counter._counter
-    counter.budget = counter.retired
+    as if its budget ran out (the kernel then pauses the time slice, it does not end it:
+    the schedule stays the same). The counter stops only between blocks outside a tail,
+    so the run may go on to the end of the current block; the caller must check where it
+    stopped (CPU.pause_after_current_instruction)."""
+    cpu.pause_after_current_instruction()
 
 
 class MemoryWatch:
@@ -108,5 +107,5 @@ class MemoryWatch:
             return                      # below the range: the widened hook saw its neighbour
         kind = WRITE if access == UC_MEM_WRITE else READ
         written = (value & _MASK) & ((1 << (8 * size)) - 1) if kind == WRITE else None
-        self.on_access(Access(kind, address, size, written, uc.reg_read(UC_X86_REG_RIP),
-                              instructions_before_current(self.cpu)))
+        rip = uc.reg_read(UC_X86_REG_RIP)
+        self.on_access(Access(kind, address, size, written, rip, instructions_before_current(self.cpu, rip)))

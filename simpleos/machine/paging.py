@@ -9,8 +9,8 @@ decided in kernel/vm.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
+from ..record import dataclass, field
 from .layout import HUGE_PAGE_SIZE, PAGE_SIZE, is_canonical
 from .memory import PhysicalMemory
 
@@ -129,13 +129,16 @@ class AddressSpace:
         self.memory.write_u64(table + ((virtual >> 21) & 511) * 8, physical | flags | PRESENT | HUGE)
 
     def unmap_page(self, virtual: int) -> int | None:
-        """Remove one 4 KiB mapping; returns the physical frame it pointed to."""
+        """Remove one 4 KiB mapping; returns the physical frame it pointed to. Code once
+        translated from that page must not run again: translations are dropped."""
         table = self._table_for(virtual, 3, create=False)
         if table is None:
             return None
         slot = table + ((virtual >> 12) & 511) * 8
         entry = self.memory.read_u64(slot)
         self.memory.write_u64(slot, 0)
+        if entry & PRESENT and not entry & NO_EXECUTE:
+            self.memory.drop_translations()
         return entry & ADDRESS_MASK if entry & PRESENT else None
 
     def walk(self, virtual: int) -> PageWalk:
@@ -165,6 +168,19 @@ class AddressSpace:
         return walk
 
     def translate(self, virtual: int, *, write: bool = False, user: bool = False) -> int | None:
-        """Physical address for an access the MMU would allow, else None."""
-        walk = self.walk(virtual)
-        return walk.physical if walk.allows(write=write, user=user) else None
+        """Physical address for an access the MMU would allow, else None. (The same walk as
+        walk() + allows(), without building its record: every user pointer a system call
+        gets is translated here.)"""
+        if not is_canonical(virtual):
+            return None
+        required = PRESENT | (WRITABLE if write else 0) | (USER if user else 0)
+        read = self.memory.read_u64
+        table = self.root
+        for depth, shift in enumerate(_LEVEL_SHIFTS):
+            entry = read(table + ((virtual >> shift) & 511) * 8)
+            if entry & required != required:
+                return None
+            if depth == 2 and entry & HUGE:
+                return (entry & ADDRESS_MASK & ~(HUGE_PAGE_SIZE - 1)) | (virtual & (HUGE_PAGE_SIZE - 1))
+            table = entry & ADDRESS_MASK
+        return table | (virtual & (PAGE_SIZE - 1))

@@ -7,8 +7,8 @@ check the machine) is decided by the kernel's on_fault.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from ..record import dataclass
 from .paging import PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE
 
 # vector -> (mnemonic, description), Intel SDM vol. 3, table 6-1.

@@ -122,24 +122,34 @@ def test_breakpoints_stop_before_their_instruction_every_time(tmp_path):
     assert len(positions) == 45 and positions[:3] == [410, 417, 424] and positions[-1] == FAULT_POSITION - 1
 
 
-def test_continue_uses_one_address_hooks_never_a_per_instruction_python_hook(tmp_path, monkeypatch):
-    added = []
-    original = Uc.hook_add
+def test_continue_installs_no_hook_per_breakpoint_and_no_per_instruction_python_hook(tmp_path, monkeypatch):
+    """Breakpoints live in the native counter's array (machine/icount.py): no unicorn hook per
+    breakpoint, no Python code hook at all; the only code hook is the counter's own tail hook,
+    which only ever covers one block."""
+    from simpleos.machine import icount
+    python_hooks, native_hooks = [], []
+    original_python, original_native = Uc.hook_add, icount._add_native_hook
 
     def recording(self, htype, callback, user_data=None, begin=1, end=0, *rest):
-        added.append((htype, begin, end))
-        return original(self, htype, callback, user_data, begin, end, *rest)
+        python_hooks.append(htype)
+        return original_python(self, htype, callback, user_data, begin, end, *rest)
+
+    def recording_native(uc, kind, function, counter, begin, end):
+        native_hooks.append((kind, begin, end))
+        return original_native(uc, kind, function, counter, begin, end)
 
     monkeypatch.setattr(Uc, "hook_add", recording)
+    monkeypatch.setattr(icount, "_add_native_hook", recording_native)
     target = cf291(tmp_path)
     target.add_breakpoint(target.lookup("match_instance"))
     target.cont()
     target.cont()
     target.reverse_cont()
     target.nexti()
-    code_hooks = [(begin, end) for htype, begin, end in added if htype & UC_HOOK_CODE]
-    assert code_hooks, "breakpoints are code hooks"
-    assert all(begin == end for begin, end in code_hooks), code_hooks
+    assert target.position > 0 and python_hooks
+    assert not [kind for kind in python_hooks if kind & UC_HOOK_CODE], "no Python code hook"
+    tails = [(begin, end) for kind, begin, end in native_hooks if kind & UC_HOOK_CODE]
+    assert tails and all(0 <= end - begin < 0x1100 for begin, end in tails), tails
 
 
 def test_reverse_continue_goes_to_the_previous_breakpoint_hit(tmp_path):

@@ -59,7 +59,7 @@ def code_without_line_labels(source: str, base: int, defines: dict) -> bytes:
     prepared, labels = assembler._prepare(source, defines)
     # (a label inside a false .if is not defined: the table asks, as the assembler does)
     table = "\n".join(f".ifdef {label}\n.quad {label}\n.else\n.quad 0\n.endif" for label in labels)
-    encoding, _ = assembler._keystone.asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
+    encoding, _ = assembler._keystone().asm(prepared + "\n.balign 8\n__symbol_table:\n" + table + "\n", base)
     code = bytes(encoding)
     return code[:len(code) - 8 * len(labels)]
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from simpleos.channel import parse, serialize
 from simpleos.debug.analyze import analyze, load_dump
 from simpleos.errors import BadInput
+from simpleos.record import replace
 from cliutil import run_cli
 from paths import BAD, CHANNEL_FILES, REPO
 
@@ -191,9 +192,8 @@ def test_an_include_in_the_programs_folder_and_the_userland_still_works(tmp_path
 ])
 def test_the_validators_flag_a_name_that_contradicts_the_header(tmp_path, capsys, change, problem):
     good = parse((CHANNEL_FILES / "C-00000291-good.sys").read_bytes())
-    import dataclasses
     contradicting = tmp_path / "C-00000291-liar.sys"
-    contradicting.write_bytes(serialize(dataclasses.replace(good, **change)))
+    contradicting.write_bytes(serialize(replace(good, **change)))
     for flag in ([], ["--abi"]):
         code, out, err = run_cli(capsys, "channel", "validate", *flag, str(contradicting))
         assert code == 1 and problem in err

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from simpleos.kernel import errno
-from simpleos.kernel.kernel import MAX_PROCESSES
+from simpleos.kernel.processes import MAX_PROCESSES
 from simpleos.kernel.loader import USER_DEFINES
 from simpleos.kernel.proc import BLOCKED, EXITED, ZOMBIE
 from simpleos.kernel.syscalls import SYSCALL_NUMBERS

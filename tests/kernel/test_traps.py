@@ -8,8 +8,6 @@ real booted kernel. Whole-machine faults are in tests/machine/test_hardware_fact
 """
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from simpleos.assembler import assemble
@@ -21,6 +19,7 @@ from simpleos.kernel.traps import Fault, fault_record, kill_report, on_fault
 from simpleos.machine.layout import USER_TEXT_BASE
 from simpleos.machine.paging import PF_PRESENT, PF_USER
 from simpleos.machine.trap import Trap
+from simpleos.record import FrozenInstanceError, replace
 
 KERNEL_ADDRESS = 0xFFFF800000001000
 DRIVER_BASE = 0xFFFFFFFF80200000          # where the stand-in kernel says its driver module sits
@@ -148,7 +147,7 @@ def test_a_model_answering_bugcheck_at_ring3_stops_the_machine(image):
 
 @pytest.mark.parametrize("cpl, outcome", [(3, "killed"), (0, "bugcheck")])
 def test_an_answer_that_is_not_kill_or_bugcheck_means_the_default(image, cpl, outcome):
-    trap = dataclasses.replace(user_read_fault(image), cpl=cpl)
+    trap = replace(user_read_fault(image), cpl=cpl)
     kernel = StandInKernel(AnsweringModel("something else"))
     if outcome == "bugcheck":
         with pytest.raises(Bugcheck):
@@ -181,7 +180,7 @@ def test_the_fault_record_says_whether_the_sensor_faulted(image):
 
 def test_the_fault_record_is_read_only(image):
     fault = fault_record(StandInKernel(IsolationModel()), user_process(image), user_read_fault(image))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         fault.ring = 0
 
 

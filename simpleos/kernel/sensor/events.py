@@ -10,10 +10,10 @@ Building events is the kernel's job; judging them is the sensor's.
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from ...digest import sha256
 
 from ...channel.templates import IPC, PROCESS
+from ...record import dataclass
 from ..operations import Exec, PipeCreate
 
 # Event handles are kernel addresses of the kernel's event objects: opaque to
@@ -58,7 +58,7 @@ class SensorEvent:
 
 def image_hash_prefix(code: bytes) -> str:
     """The first 16 hex digits of the SHA-256 of a program image."""
-    return hashlib.sha256(code).hexdigest()[:16]
+    return sha256(code).hexdigest()[:16]
 
 
 def event_for(operation) -> SensorEvent:

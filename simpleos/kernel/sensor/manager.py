@@ -19,10 +19,10 @@ Nothing here judges content (the sensor does) or decides about recovery
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from ...channel import ChannelFormatError, parse
 from ...machine.clock import CYCLES_PER_SECOND
+from ...record import dataclass
 from ..content import UPDATE_LOG
 from ..drivers import read_manifest
 from ..install import SENSOR_DIR

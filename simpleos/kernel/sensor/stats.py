@@ -5,7 +5,7 @@ Plain counters, kept by the sensor manager and read by the boot manager
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import dataclass, field
 
 
 @dataclass

@@ -1,0 +1,76 @@
+"""A copy of the machine's state -- RAM, the frame allocator, the registers -- to put back later.
+
+Time travel (debug/checkpoints.py) keeps such copies at points of a run
+and puts one back into the running CPU to go back there. Only the RAM in
+use is copied: frames below the allocator's high-water mark (the rest has
+never been handed out, and alloc_frame zeroes a frame before it is used).
+RAM is kept in pages, and a page that did not change since the previous
+copy is the same bytes object, shared: copies taken a few million
+instructions apart cost little more than the pages written in between.
+Mechanism only: when to take or use a copy is the debugger's business.
+"""
+from __future__ import annotations
+
+import ctypes
+
+from ..record import dataclass
+from .layout import PAGE_SIZE
+
+
+@dataclass(eq=False)
+class MachineState:
+    """RAM pages [0, high_water), the allocator's free list and the CPU's registers (CR2,
+    which unicorn's saved context does not hold, apart: CPU.page_fault_address)."""
+    pages: tuple[bytes, ...]
+    high_water: int
+    free_frames: tuple[int, ...]
+    registers: bytes
+    page_fault_address: int = 0
+
+    def private_bytes(self, previous: "MachineState | None") -> int:
+        """Bytes of RAM this copy holds that `previous` does not share."""
+        shared = {id(page) for page in previous.pages} if previous is not None else set()
+        return sum(len(page) for page in self.pages if id(page) not in shared) + len(self.registers)
+
+
+def capture(cpu, previous: MachineState | None = None) -> MachineState:
+    """The state of `cpu` now; pages equal to `previous`'s are shared with it."""
+    memory = cpu.memory
+    high_water = memory.high_water
+    ram = _ram(memory, high_water)
+    old = previous.pages if previous is not None else ()
+    pages = []
+    for index, offset in enumerate(range(0, high_water, PAGE_SIZE)):
+        page = ram[offset:offset + PAGE_SIZE]
+        if index < len(old) and old[index] == page:
+            page = old[index]
+        pages.append(page)
+    return MachineState(tuple(pages), high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()),
+                        cpu.page_fault_address)
+
+
+def restore(cpu, state: MachineState) -> None:
+    """Put `state` back into `cpu` (the same machine model: its RAM size and layout).
+    Only pages that differ are written; RAM above the copy's high-water mark is zeroed
+    (never handed out, then); every translation of code is dropped, as the code in RAM
+    may differ from what was translated."""
+    memory = cpu.memory
+    ram = _ram(memory, max(memory.high_water, state.high_water))
+    for offset, page in zip(range(0, state.high_water, PAGE_SIZE), state.pages):
+        if ram[offset:offset + PAGE_SIZE] != page:
+            memory.write(offset, page)
+    if memory.high_water > state.high_water:
+        memory.write(state.high_water, bytes(memory.high_water - state.high_water))
+    memory.set_allocator(state.high_water, list(state.free_frames))
+    cpu.load_registers(state.registers)
+    cpu.page_fault_address = state.page_fault_address
+    memory.drop_translations()
+
+
+def _ram(memory, length: int):
+    """RAM [0, length) in a buffer kept with the memory (reused: no fresh 2 MiB each time)."""
+    buffer = getattr(memory, "_ramstate_buffer", None)
+    if buffer is None or len(buffer) < length:
+        buffer = memory._ramstate_buffer = ctypes.create_string_buffer(length)
+    memory.read_into(buffer, 0, length)
+    return buffer
