@@ -273,11 +273,12 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
         raise AssemblyError(f"{path.name}: .include nested too deeply")
     lines: list[str] = []
     origins: list[str] = []
+    resolved = str(path.resolve())        # once: resolving is a system call per path component
     for number, line in enumerate(text.splitlines(), 1):
         match = _INCLUDE.match(line)
         if not match:
             lines.append(line)
-            origins.append(SourceOrigin(str(path.resolve()), number))
+            origins.append(SourceOrigin(resolved, number))
             continue
         name = match.group(1)
         candidates = [path.parent / name] + [Path(d) / name for d in search]
