@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stepping import process_named, run_until
+from stepping import log_of, process_named, run_until
 from paths import BAD, REPO
 
 from simpleos.kernel.bindings import INPUTS_BINDING_END, INPUTS_WINDOW, BindingTable, bound_inputs_address
@@ -26,10 +26,6 @@ READ_LINE = 1 + next(i for i, line in enumerate(SENSOR_SOURCE) if "mov r9, [r14 
 KILL = (f"pid 1 sensor: trap 14 #PF (page fault) rip 0x4002e5 <match_instance+0x3c> (sensor.asm:{READ_LINE}) "
         "addr 0x7fe000002000 err 0x4 [user read, page not present] -- killed")
 
-
-def log_of(session) -> list[str]:
-    """The console lines with the kernel log's timestamps removed."""
-    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]
 
 
 def test_cf291_keeps_the_machine_up_and_the_fault_is_outside_the_binding(tmp_path, boot_machine):
