@@ -59,6 +59,7 @@ class BindingTable:
     """The secure bindings of one process: its explicit authority (Process.domain)."""
 
     kind = "secure bindings"
+    summary = "secure bindings to what the kernel owns; its own pages and system calls as any process"
 
     def __init__(self, process) -> None:
         self.process = process

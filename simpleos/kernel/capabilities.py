@@ -66,6 +66,7 @@ class CapabilitySpace:
     """The capability table of one process: all of its authority (Process.domain)."""
 
     kind = "capabilities"
+    summary = "capabilities, nothing else"
 
     def __init__(self, process, capabilities: list[Capability]) -> None:
         self.process = process

@@ -1,7 +1,7 @@
-"""Running a powered-on kernel step by step, for the taxonomy tests (fixture: conftest.powered_on).
+"""Running a powered-on kernel step by step, and reading a session's log, for the taxonomy tests.
 
-Helpers only (no fixtures): a uniquely named module, so that `from stepping import run_until`
-never picks up another folder's conftest.
+Helpers only (the fixture is conftest.powered_on): a uniquely named module, so that
+`from stepping import run_until` never picks up another folder's conftest.
 """
 from __future__ import annotations
 
@@ -25,3 +25,8 @@ def run_until(kernel, condition, limit: int = STEP_LIMIT) -> bool:
 def process_named(kernel, name: str):
     """The live process called `name`, or None."""
     return next((p for p in kernel.processes.values() if p.name == name and p.alive), None)
+
+
+def log_of(session) -> list[str]:
+    """The console lines of a boot session, with the kernel log's timestamps removed."""
+    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]

@@ -3,16 +3,13 @@ killed (deadline-miss mode kill, the default) or the operation is denied and it 
 from __future__ import annotations
 
 from cliutil import run_cli
-from stepping import run_until
+from stepping import log_of, run_until
 
 from simpleos.machine.clock import CYCLES_PER_SECOND
 
 DEADLINE_LINE = "sensor: no verdict for PROCESS /bin/service within 10 ms (AUTH deadline)"
 SLOW = 15.0                        # ms the sensor waits before each verdict: over the 10 ms deadline
 
-
-def log_of(session) -> list[str]:
-    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]
 
 
 def test_kill_mode_kills_the_slow_sensor(tmp_path, boot_machine):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stepping import process_named, run_until
+from stepping import log_of, process_named, run_until
 from paths import BAD, REPO
 
 from simpleos.kernel.bindings import INPUTS_BINDING_END, INPUTS_WINDOW, BindingTable, bound_inputs_address
@@ -26,10 +26,6 @@ READ_LINE = 1 + next(i for i, line in enumerate(SENSOR_SOURCE) if "mov r9, [r14 
 KILL = (f"pid 1 sensor: trap 14 #PF (page fault) rip 0x4002e5 <match_instance+0x3c> (sensor.asm:{READ_LINE}) "
         "addr 0x7fe000002000 err 0x4 [user read, page not present] -- killed")
 
-
-def log_of(session) -> list[str]:
-    """The console lines with the kernel log's timestamps removed."""
-    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]
 
 
 def test_cf291_keeps_the_machine_up_and_the_fault_is_outside_the_binding(tmp_path, boot_machine):
@@ -114,3 +110,24 @@ def test_good_content_boots_like_every_other_model(tmp_path, boot_machine):
     assert "driver: sensor.sys (original build) started as pid 1 (ring 3, library-OS extension behind secure bindings)" \
         in lines
     assert lines.count(BLOCKED) == 3
+
+
+def test_the_debugger_prints_the_bindings_in_force(tmp_path, capsys):
+    """`info bindings` at the first event: the content and that event's inputs, both read-only;
+    on a crash dump the topic refuses in one line (a dump keeps no process records)."""
+    from cliutil import run_cli
+    script = tmp_path / "bindings.sdb"
+    script.write_text("break interpret\ncontinue\ninfo bindings\nquit\n")
+    code, text, err = run_cli(capsys, "debug", "--machine", str(tmp_path / "m"), "--fresh", "--model", "exokernel",
+                              "--script", str(script))
+    assert code == 0, err
+    assert ("pid 1 sensor (ring 3, runnable): secure bindings to what the kernel owns; its own pages and system "
+            "calls as any process") in text
+    assert "  `content` 0x403000-0x413000 (read): its content area: the channel files it was given" in text
+    assert "  `inputs[0..8)` 0x7fe000000000-0x7fe000002000 (read): event 0's inputs array (from 0x7fe000001fc0)" in text
+    dump_dir = tmp_path / "crashed"
+    assert run_cli(capsys, "boot", "--machine", str(dump_dir), "--fresh", "--channel", BAD, "--max-boots", "1")[0] == 3
+    script.write_text("info bindings\ninfo plist\nquit\n")
+    code, text, err = run_cli(capsys, "debug", "--dump", str(dump_dir / "dumps" / "CRASH-0001.dmp"),
+                              "--script", str(script))
+    assert code == 0 and text.count("reads a running kernel: a crash dump keeps no process records") == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from cliutil import run_cli
-from stepping import run_until
+from stepping import log_of, run_until
 from paths import BAD
 
 from simpleos.kernel import errno
@@ -18,9 +18,6 @@ TABLE = ["slot 1  endpoint  events: AUTH and NOTIFY messages in, verdicts out (r
          "slot 2  frames    0x403000-0x413000, 16 frames: its content (read)",
          "slot 3  endpoint  the kernel log (send)"]
 
-
-def log_of(session) -> list[str]:
-    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]
 
 
 def test_cf291_keeps_the_machine_up_and_the_capabilities_are_revoked_and_granted_again(tmp_path, boot_machine):

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from stepping import process_named, run_until
+from stepping import log_of, process_named, run_until
 
 from simpleos.isolation import model_names, registry
 from simpleos.kernel.drivers import assemble_driver, read_manifest
@@ -16,9 +16,6 @@ from simpleos.machine.layout import PROCESS_TABLES_PHYS
 FOUND = "sensor: cross-view: pid 8 beacon is in the run queue but not on the process list: a hidden process"
 BLOCKED = "beacon: could not open its C2 pipe (blocked)"
 
-
-def log_of(session) -> list[str]:
-    return [line.split("] ", 1)[1] if line.startswith("[") else line for line in session.transcript]
 
 
 @pytest.mark.parametrize("model", model_names())

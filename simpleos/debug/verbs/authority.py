@@ -70,7 +70,7 @@ def caps_lines(kernel, pid: int | None = None) -> list[str]:
     if domain is None:
         return [f"{header}: ambient authority -- any system call a process may make, "
                 f"and every page its address space maps"]
-    return [f"{header}: {domain.kind}, nothing else"] + [f"  {line}" for line in domain.lines()]
+    return [f"{header}: {domain.summary}"] + [f"  {line}" for line in domain.lines()]
 
 
 def plist_lines(kernel) -> list[str]:
