@@ -223,27 +223,34 @@ class Watchpoints(History):
     # --- backwards ------------------------------------------------------------------------
 
     def reverse_cont(self) -> StopEvent:
-        """Back to the latest of: a breakpoint hit, a held fault, a watched access -- before now."""
+        """Back to the latest of: a breakpoint hit, a held fault, a watched access -- before now.
+        As TimeTravel.reverse_cont, one checkpoint interval at a time, newest first: each
+        stretch is replayed once recording the watched accesses (their exact positions come
+        from the counter: nothing is stepped), and the first stretch that has a stop decides."""
         current = self.position
         if not self._watch_list() or current == 0:
             return super().reverse_cont()
-        with _Recording(self) as recording:
-            found = self._replay_stops(None, before=current)     # from power-on: every access before now
-        last_stop = found[-1].position if found else -1
-        hit = recording.hit()
-        if hit is not None and hit.position >= last_stop:
-            hit = replace(hit, backwards=True)
-            self.replay_to(hit.position)
-            self.last_stop = self._watch_stop(hit)
-            return self.last_stop
-        if not found:
-            self.replay_to(0)
-            self.last_stop = self._event(stops.START, "no breakpoint or watched access before this point: "
-                                         "back at position 0")
-            return self.last_stop
-        with _Recording(self, ignoring=True):
-            self.last_stop = self._replay_stops(None, before=current, stop_at=len(found))[-1]
-        self._drop_edits_after(self.position)
+        self._drop_edits_after(current)
+        end = current
+        for start in list(self.checkpoints.before(current)) + [None]:
+            with _Recording(self) as recording:
+                found = self._replay_stops(start, before=end)
+            last_stop = found[-1].position if found else -1
+            hit = recording.hit()
+            if hit is not None and hit.position >= last_stop:
+                hit = replace(hit, backwards=True)
+                self.replay_to(hit.position)
+                self.last_stop = self._watch_stop(hit)
+                return self.last_stop
+            if found:
+                with _Recording(self, ignoring=True):
+                    self.last_stop = self._replay_stops(start, before=end, stop_at=len(found))[-1]
+                self._drop_edits_after(self.position)
+                return self.last_stop
+            end = start.position if start is not None else 0
+        self.replay_to(0)
+        self.last_stop = self._event(stops.START, "no breakpoint or watched access before this point: "
+                                     "back at position 0")
         return self.last_stop
 
     def replay_to(self, target: int) -> None:

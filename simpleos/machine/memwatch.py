@@ -89,7 +89,7 @@ class MemoryWatch:
                                                               low, start + length - 1))
         self._ranges = wanted
         if self._handles:
-            self.cpu.flush_translations()
+            self._retranslate()
 
     def clear(self) -> None:
         """Remove every hook (the code is retranslated without them)."""
@@ -97,9 +97,15 @@ class MemoryWatch:
             for handle in self._handles:
                 self.cpu.uc.hook_del(handle)
             if self._handles:
-                self.cpu.flush_translations()
+                self._retranslate()
         self._handles = []
         self._ranges = []
+
+    def _retranslate(self) -> None:
+        """Make the hooks count: unicorn decides when it translates code, and when it fills a
+        TLB entry, whether accesses go through the hooks; so drop both."""
+        self.cpu.flush_translations()
+        self.cpu.write("cr3", self.cpu.read("cr3"))      # (writing CR3 flushes the TLB)
 
     def _on_memory(self, uc, access, address, size, value, watched) -> None:
         start, length = watched

@@ -5,7 +5,7 @@ import shutil
 
 from cliutil import run_cli
 
-from conftest import INSTRUCTOR, reference, workspace
+from labtrees import INSTRUCTOR, reference, workspace
 
 
 def test_a_folder_of_submissions_is_graded_in_parallel(tmp_path, capsys, secret_env):

@@ -3,7 +3,7 @@ grader, never a hang (host-side Python that never returns is stopped by the work
 from simpleos.labs import worker
 from simpleos.labs.runner import grade
 
-from conftest import workspace
+from labtrees import workspace
 
 
 def test_code_that_does_not_import_fails_the_tests_with_its_traceback_saved(tmp_path):

@@ -7,7 +7,7 @@ from cliutil import run_cli
 from simpleos.labs.catalog import LABS
 from simpleos.labs.runner import load_suites
 
-from conftest import INSTRUCTOR
+from labtrees import INSTRUCTOR
 
 
 def test_lab_list_has_one_line_per_lab(capsys):

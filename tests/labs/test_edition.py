@@ -7,7 +7,7 @@ from cliutil import run_cli
 from simpleos.errors import BadInput
 from simpleos.labs.edition import answer_files, strip_answers
 
-from conftest import ROOT
+from labtrees import ROOT
 
 TEXT = "a\n# lab-answer 3: begin\nanswer three\n# lab-answer 3: end\nb\n; lab-answer 8: begin\neight\n; lab-answer 8: end\nc\n"
 

@@ -12,7 +12,7 @@ import pytest
 from cliutil import run_cli
 from simpleos.labs.edition import MARKER
 
-from conftest import SECRET, reference, workspace
+from labtrees import SECRET, reference, workspace
 
 
 def test_the_zip_holds_the_scripts_the_grader_and_the_hidden_tests(tmp_path, capsys):

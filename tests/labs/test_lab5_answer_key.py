@@ -3,7 +3,7 @@ import pytest
 
 from simpleos.labs.worker import WorkspaceCLI, prepare_extension
 
-from conftest import INSTRUCTOR, workspace
+from labtrees import INSTRUCTOR, workspace
 
 POLICIES = {
     "k1": ("QUARANTINE_AFTER = 2 ", "QUARANTINE_AFTER = 1 "),

@@ -10,7 +10,7 @@ import pytest
 
 from cliutil import run_cli
 
-from conftest import INSTRUCTOR
+from labtrees import INSTRUCTOR
 
 
 def hidden():

@@ -12,7 +12,7 @@ from simpleos.channel.source import build_source
 from simpleos.labs.edits import EditSet, apply_edit_set, load_edit_set
 from simpleos.labs.runner import grade
 
-from conftest import INSTRUCTOR, ROOT, SECRET, reference, workspace
+from labtrees import INSTRUCTOR, ROOT, SECRET, reference, workspace
 
 
 def harmless_files(directory):

@@ -8,7 +8,7 @@ from simpleos.labs.catalog import LABS, lab_numbered
 from simpleos.labs.edits import load_edit_set
 from simpleos.labs.runner import grade
 
-from conftest import INSTRUCTOR, SECRET, ipc_student, reference, workspace, wrong_solutions
+from labtrees import INSTRUCTOR, SECRET, ipc_student, reference, workspace, wrong_solutions
 
 STUDENT = ipc_student()
 PLANTED = [(lab.number, path) for lab in LABS for path in wrong_solutions(lab.number)]

@@ -1,8 +1,8 @@
 """`make grade LAB=1` in a workspace: the workspace's own grader prints the Score line; exit 0 only at
-full marks. The workspace's .venv borrows this checkout's packages (see conftest.light_venv)."""
+full marks. The workspace's .venv borrows this checkout's packages (see labtrees.light_venv)."""
 import subprocess
 
-from conftest import light_venv, reference, workspace
+from labtrees import light_venv, reference, workspace
 
 
 def make_grade(tree, *extra):

@@ -15,7 +15,7 @@ from simpleos.labs.catalog import LABS
 from simpleos.labs.edition import MARKER, answer_files
 from simpleos.labs.edits import load_edit_set
 
-from conftest import INSTRUCTOR, ROOT, SECRET, workspace
+from labtrees import INSTRUCTOR, ROOT, SECRET, workspace
 
 
 def answer_blocks() -> list[str]:

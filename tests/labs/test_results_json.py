@@ -7,7 +7,7 @@ jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the [tes
 
 from cliutil import run_cli  # noqa: E402
 
-from conftest import INSTRUCTOR, reference, workspace  # noqa: E402
+from labtrees import INSTRUCTOR, reference, workspace  # noqa: E402
 
 VISIBILITY = {"enum": ["visible", "hidden", "after_due_date", "after_published"]}
 # Gradescope's autograder results format (its documentation, "Autograder Specifications").

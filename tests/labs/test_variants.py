@@ -6,7 +6,7 @@ from simpleos.channel.format import parse
 from simpleos.labs.runner import grade
 from simpleos.labs.variants import Stream, variant_for
 
-from conftest import INSTRUCTOR, SECRET, reference, workspace
+from labtrees import INSTRUCTOR, SECRET, reference, workspace
 
 STUDENTS = [f"s{i:03d}" for i in range(40)]
 

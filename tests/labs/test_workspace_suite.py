@@ -12,7 +12,7 @@ import re
 
 from simpleos.labs.edits import EditSet, apply_edit_set, load_edit_set
 
-from conftest import ROOT, light_venv, reference, workspace
+from labtrees import ROOT, light_venv, reference, workspace
 
 
 def test_a_solved_workspace_passes_its_own_make_test(tmp_path):
