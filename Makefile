@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 
 # The PYTHONWARNINGS filter drops setuptools' note that an editable install is one
 # (information, not a warning), so that `make` is quiet.
-$(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c simpleos/machine/_edges.c
+$(STAMP): pyproject.toml setup.py simpleos/machine/_icount.c simpleos/machine/_edges.c simpleos/machine/_pages.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install -q -e '.[test,fleet,ray,plot]'

@@ -11,7 +11,7 @@ the worst case for counting per block).
                   what a breakpoint costs while code runs elsewhere (aim <= 5%);
                   breakpoints are an array in the native counter, not unicorn hooks
   cont            DebugTarget.cont() to a breakpoint after the loop (aim: within 5%
-                  of free); it also keeps checkpoints for time travel, under 3% of
+                  of free); it also keeps checkpoints for time travel, under 1.5% of
                   the time it runs
   stepi           DebugTarget.stepi() in a loop, for scale
   reverse-stepi   DebugTarget.reverse_stepi() at 1 M, 10 M and 40 M instructions into a
@@ -138,6 +138,7 @@ def _checkpoint_costs(directory, repetitions: int):
 
 def run(quick: bool = False) -> Result:
     """Measure; the result rows and ratios."""
+    from simpleos.debug.checkpoints import EVERY, MEMORY_BUDGET, OVERHEAD
     base = scratch() / "debug"
     iterations = 2_000_000 if quick else 10_000_000
     steps = 2_000 if quick else 10_000
@@ -185,7 +186,8 @@ def run(quick: bool = False) -> Result:
         result.rows.append(Row("checkpoint: take (between two slices)", median(takes), "s", takes))
         result.rows.append(Row("checkpoint: put back", median(restores), "s", restores))
         result.notes.append(f"after reverse-stepi at 40 M: {count} checkpoints holding {held / 2**20:.1f} MiB "
-                            f"(budget {200} MiB)")
-    result.notes.append("cold reverse-stepi: from the checkpoints `continue` kept (under 3% of its CPU time) or "
-                        "from power-on; warm: from the checkpoints the first replay kept (every 5 M instructions)")
+                            f"(budget {MEMORY_BUDGET >> 20} MiB)")
+    result.notes.append(f"cold reverse-stepi: from the checkpoints `continue` kept (under {OVERHEAD:.1%} of its CPU "
+                        f"time) or from power-on; warm: from the checkpoints the first replay kept (every "
+                        f"{EVERY / 1e6:g} M instructions)")
     return result

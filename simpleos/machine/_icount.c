@@ -1,5 +1,5 @@
 /*
- * _icount.c -- the instruction counter: the only C in SimpleOS.
+ * _icount.c -- the instruction counter (with _edges.c and _pages.c, the only C in SimpleOS).
  *
  * It counts instructions retired -- the machine's virtual clock -- and stops
  * the CPU when the time slice's budget is spent (so a guest `jmp $` can never

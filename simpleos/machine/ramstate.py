@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 
 from ..record import dataclass
+from ._pages import share_pages
 from .layout import PAGE_SIZE
 
 
@@ -37,15 +38,9 @@ def capture(cpu, previous: MachineState | None = None) -> MachineState:
     """The state of `cpu` now; pages equal to `previous`'s are shared with it."""
     memory = cpu.memory
     high_water = memory.high_water
-    ram = _ram(memory, high_water)
-    old = previous.pages if previous is not None else ()
-    pages = []
-    for index, offset in enumerate(range(0, high_water, PAGE_SIZE)):
-        page = ram[offset:offset + PAGE_SIZE]
-        if index < len(old) and old[index] == page:
-            page = old[index]
-        pages.append(page)
-    return MachineState(tuple(pages), high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()),
+    pages, _ = share_pages(_ram(memory, high_water), high_water, previous.pages if previous is not None else (),
+                           PAGE_SIZE)                  # (a memcmp per page: _pages.c)
+    return MachineState(pages, high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()),
                         cpu.page_fault_address)
 
 
@@ -55,10 +50,9 @@ def restore(cpu, state: MachineState) -> None:
     (never handed out, then); every translation of code is dropped, as the code in RAM
     may differ from what was translated."""
     memory = cpu.memory
-    ram = _ram(memory, max(memory.high_water, state.high_water))
-    for offset, page in zip(range(0, state.high_water, PAGE_SIZE), state.pages):
-        if ram[offset:offset + PAGE_SIZE] != page:
-            memory.write(offset, page)
+    _, changed = share_pages(_ram(memory, state.high_water), state.high_water, state.pages, PAGE_SIZE)
+    for index in changed:
+        memory.write(index * PAGE_SIZE, state.pages[index])
     if memory.high_water > state.high_water:
         memory.write(state.high_water, bytes(memory.high_water - state.high_water))
     memory.set_allocator(state.high_water, list(state.free_frames))
