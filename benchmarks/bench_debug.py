@@ -11,7 +11,7 @@ the worst case for counting per block).
                   what a breakpoint costs while code runs elsewhere (aim <= 5%);
                   breakpoints are an array in the native counter, not unicorn hooks
   cont            DebugTarget.cont() to a breakpoint after the loop (aim: within 5%
-                  of free); it also keeps checkpoints for time travel, under 1.5% of
+                  of free); it also keeps checkpoints for time travel, under 3% of
                   the time it runs
   stepi           DebugTarget.stepi() in a loop, for scale
   reverse-stepi   DebugTarget.reverse_stepi() at 1 M, 10 M and 40 M instructions into a

@@ -36,7 +36,7 @@ from .statecopy import StateNotCopyable, freeze, thaw
 EVERY = 5_000_000                 # instructions between checkpoints
 NEWEST = 8                        # checkpoints kept at full density
 MEMORY_BUDGET = 200 << 20         # bytes all checkpoints may hold
-OVERHEAD = 0.015                  # at most this share of the CPU time spent running forward
+OVERHEAD = 0.03                   # at most this share of the CPU time spent running forward
 COSTS_KEPT = 4                    # checkpoint costs remembered for that budget
 
 

@@ -8,15 +8,19 @@
  * page out of RAM (a fresh 4 KiB bytes object): about 0.4 ms for the
  * 450-odd pages a boot uses, a third of what a checkpoint costs. Here it is
  * a memcmp over the buffer, with a new bytes object only for a page that
- * differs.
+ * differs. Most pages in use hold nothing but zeros (frames handed out and
+ * zeroed, not yet written: nine in ten after a boot), and they all share one
+ * bytes object, `zero`, so a first copy costs little more than the pages
+ * that hold something.
  *
- *   share_pages(ram, length, old, page_size) -> (pages, changed)
+ *   share_pages(ram, length, old, page_size, zero) -> (pages, changed)
  *
  * `ram` is any object with the buffer protocol (RAM read into a ctypes
  * buffer), `length` how many of its bytes to cover (a multiple of
  * page_size), `old` a tuple of the previous copy's pages (it may be
- * shorter). `pages` is the tuple of the pages of RAM now, reusing the
- * objects of `old` that are equal; `changed` the list of the indices that
+ * shorter), `zero` a bytes object of page_size zeros. `pages` is the tuple
+ * of the pages of RAM now, reusing the objects of `old` that are equal, and
+ * `zero` for a page of zeros; `changed` the list of the indices that
  * are not (taking a copy keeps `pages`; putting one back writes the pages
  * `changed` names).
  *
@@ -30,9 +34,14 @@ static PyObject *share_pages(PyObject *self, PyObject *args)
 {
     Py_buffer ram;
     Py_ssize_t length, page_size;
-    PyObject *old;
-    if (!PyArg_ParseTuple(args, "y*nO!n", &ram, &length, &PyTuple_Type, &old, &page_size))
+    PyObject *old, *zero;
+    if (!PyArg_ParseTuple(args, "y*nO!nO!", &ram, &length, &PyTuple_Type, &old, &page_size, &PyBytes_Type, &zero))
         return NULL;
+    if (PyBytes_GET_SIZE(zero) != page_size) {
+        PyBuffer_Release(&ram);
+        PyErr_SetString(PyExc_ValueError, "share_pages: zero must be page_size bytes");
+        return NULL;
+    }
     if (page_size <= 0 || length < 0 || length % page_size || length > ram.len) {
         PyBuffer_Release(&ram);
         PyErr_SetString(PyExc_ValueError, "share_pages: length must be a multiple of page_size within the buffer");
@@ -52,7 +61,13 @@ static PyObject *share_pages(PyObject *self, PyObject *args)
             PyTuple_SET_ITEM(pages, index, previous);
             continue;
         }
-        PyObject *copy = PyBytes_FromStringAndSize(page, page_size);
+        PyObject *copy;
+        if (page[0] == 0 && memcmp(page, page + 1, (size_t)page_size - 1) == 0) {   /* all zeros */
+            Py_INCREF(zero);
+            copy = zero;
+        } else {
+            copy = PyBytes_FromStringAndSize(page, page_size);
+        }
         PyObject *number = PyLong_FromSsize_t(index);
         if (copy == NULL || number == NULL || PyList_Append(changed, number) < 0) {
             Py_XDECREF(copy);
@@ -76,7 +91,8 @@ fail:
 
 static PyMethodDef pages_methods[] = {
     {"share_pages", share_pages, METH_VARARGS,
-     "share_pages(ram, length, old, page_size) -> (pages, changed): RAM as pages, sharing old's equal ones."},
+     "share_pages(ram, length, old, page_size, zero) -> (pages, changed): RAM as pages, sharing old's equal "
+     "ones, and `zero` for pages of zeros."},
     {NULL, NULL, 0, NULL},
 };
 
