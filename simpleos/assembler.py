@@ -273,14 +273,42 @@ def _reason(error: Exception) -> str:
     return re.sub(r"\s*\(KS_ERR_\w+\)", "", str(error)).strip().lower()
 
 
-def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
-                _roots: list[Path] | None = None) -> tuple[str, list[str]]:
+_read_sources: dict[tuple, tuple[tuple, str, list[str]]] = {}   # (path, search) -> (files' stats, text, origins)
+
+
+def read_source(path: str | Path, search: list[Path] = ()) -> tuple[str, list[str]]:
     """Read a source file, replacing each `.include "file"` line by that file's text.
     Included files are looked up next to the including file, then in `search`, and
     must lie in the program's own folder or in a `search` folder (the shipped
     userland): a source cannot pull in other files of the host. Returns the text
-    and, per line, where it came from ('lib.asm:12', a SourceOrigin that knows the full path)."""
-    path = Path(path)
+    and, per line, where it came from ('lib.asm:12', a SourceOrigin that knows the full path).
+    A file read before in this process is not parsed again while none of its files changed
+    (size, inode, modification time), and no include file it looked for has appeared: a
+    boot starts eight services from one source."""
+    key = (str(path), tuple(str(folder) for folder in search))
+    remembered = _read_sources.get(key)
+    if remembered is not None and all(_signature(name) == signature for name, signature in remembered[0]):
+        return remembered[1], list(remembered[2])
+    looked_at: list[tuple[str, tuple | None]] = []
+    text, origins = _read_source(Path(path), search, 0, None, looked_at)
+    _read_sources[key] = (tuple(looked_at), text, origins)
+    return text, list(origins)
+
+
+def _signature(name: str) -> tuple | None:
+    """(size, inode, mtime in ns) of a file, None if there is none."""
+    try:
+        status = os.stat(name)
+    except OSError:
+        return None
+    return status.st_size, status.st_ino, status.st_mtime_ns
+
+
+def _read_source(path: Path, search, _depth: int, _roots: list[Path] | None,
+                 looked_at: list) -> tuple[str, list[str]]:
+    """read_source's work, noting in `looked_at` each file it read or looked for, with its
+    signature taken before reading it."""
+    looked_at.append((str(path), _signature(str(path))))
     text = read_text_file(path, MAX_SOURCE_BYTES, "assembly source")
     if _roots is None:
         _roots = [path.resolve().parent] + [Path(folder).resolve() for folder in search]
@@ -299,12 +327,14 @@ def read_source(path: str | Path, search: list[Path] = (), _depth: int = 0,
         name = match.group(1)
         candidates = [path.parent / name] + [Path(d) / name for d in search]
         found = next((c for c in candidates if c.is_file() and _inside(c, _roots)), None)
+        if found is not None:          # a file appearing earlier in the search would win next time
+            looked_at.extend((str(c), _signature(str(c))) for c in candidates[:candidates.index(found)])
         if found is None:
             if any(c.exists() for c in candidates):
                 raise AssemblyError(f"{path.name}:{number}: cannot include {name!r}: only files in the "
                                     f"program's folder or the shipped userland can be included")
             raise AssemblyError(f"{path.name}:{number}: cannot find include file: {name}")
-        included, included_origins = read_source(found, search, _depth + 1, _roots)
+        included, included_origins = _read_source(found, search, _depth + 1, _roots, looked_at)
         lines.extend(included.splitlines())
         origins.extend(included_origins)
     return "\n".join(lines), origins
