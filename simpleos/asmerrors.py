@@ -7,7 +7,9 @@ prefix starts to fail (raises, or silently gives no code) -- bisected, with ever
 defined stubbed in so that forward jumps do not count as errors. That line
 is blanked (its label kept) and the search repeats, up to
 MAX_REPORTED_ERRORS lines. Also: labels defined twice, each with where it
-was first defined. It uses the assembler's own preparation of a source
+was first defined, and memory operands whose brackets do not pair up
+(keystone reads `mov bl, [rsi` without a word as `mov bl, [rip - 6]`:
+checked before every assembly that is not cached, as it raises nothing). It uses the assembler's own preparation of a source
 (comments, `.data`, defines) so a trial sees what the real run saw.
 Diagnosis only: nothing here produces code.
 """
@@ -51,6 +53,29 @@ def labels_defined_twice(source: str, name: str, origins: list[str] | None) -> l
         else:
             first[label] = index
     return problems
+
+
+def unbalanced_brackets(source: str, name: str, origins: list[str] | None) -> list[str]:
+    """'file:line: unbalanced [ ] in a memory operand: text' for each line whose brackets
+    (outside strings and comments) do not open and close in pairs."""
+    problems = []
+    for index, line in enumerate(source.splitlines()):
+        text = strip_comment(line)
+        if "[" not in text and "]" not in text:
+            continue
+        depth = 0
+        for char in _QUOTED.sub("", text):
+            depth += {"[": 1, "]": -1}.get(char, 0)
+            if depth not in (0, 1):
+                break
+        if depth != 0:
+            problems.append(f"{_where(index, origins, name)}: unbalanced [ ] in a memory operand: {text.strip()}")
+        if len(problems) == MAX_REPORTED_ERRORS:
+            break
+    return problems
+
+
+_QUOTED = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
 
 
 def _labels_of(lines: list[str]) -> list[str]:

@@ -230,6 +230,10 @@ def _copy(image: Image, name: str, origins: list[str] | None = None) -> Image:
 
 def _assemble_uncached(source: str, base: int, name: str, defines: dict[str, int],
                        origins: list[str] | None) -> Image:
+    from .asmerrors import unbalanced_brackets    # (keystone misreads `[rsi` without a word)
+    problems = unbalanced_brackets(source, name, origins)
+    if problems:
+        raise AssemblyError("\n".join(problems))
     line_labels: list[tuple[str, int]] = []
     prepared, labels = _prepare(source, defines, line_labels)
     if len(set(labels)) < len(labels):

@@ -55,3 +55,19 @@ def test_the_list_stops_at_a_bound(tmp_path, capsys):
     lines = _run(tmp_path, capsys, "many.asm", "_start:\n" + "    movv rax, 1\n" * (MAX_REPORTED_ERRORS + 5))
     assert len(lines) == MAX_REPORTED_ERRORS
     assert lines[-1] == f"simpleos: many.asm:{MAX_REPORTED_ERRORS + 1}: invalid mnemonic: movv rax, 1"
+
+
+def test_a_memory_operand_missing_its_bracket_is_refused_not_misread(tmp_path, capsys):
+    """keystone assembles `mov bl, [rsi` as `mov bl, [rip - 6]`, with no error: we refuse it."""
+    lines = _run(tmp_path, capsys, "br.asm", "_start:\n    mov bl, [rsi\n    mov rax, rsi]\n    mov rcx, [[rdx]]\n"
+                 "    mov rdx, [rsi + 8]   ; [fine\n    call exit\n.include \"lib.asm\"\n")
+    assert lines == ["simpleos: br.asm:2: unbalanced [ ] in a memory operand: mov bl, [rsi",
+                     "simpleos: br.asm:3: unbalanced [ ] in a memory operand: mov rax, rsi]",
+                     "simpleos: br.asm:4: unbalanced [ ] in a memory operand: mov rcx, [[rdx]]"]
+
+
+def test_brackets_inside_strings_are_not_operands(tmp_path, capsys):
+    program = tmp_path / "s.asm"
+    program.write_text('_start:\n    lea rsi, [msg]\n    call exit\n.include "lib.asm"\n.data\nmsg: .asciz "a [ b \\" ]]"\n')
+    code, out, err = run_cli(capsys, "run", str(program), "--machine", str(tmp_path / "m"))
+    assert code == 0 and "unbalanced" not in err
