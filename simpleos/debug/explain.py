@@ -79,7 +79,7 @@ def describe_input_read(found: InputRead) -> str:
         else:
             text += f"; the value {found.value:#x} is whatever lies there"
     else:
-        text += (f", input {found.index} of the {found.count} the sensor supplied "
+        text += (f", input {found.index + 1} of the {found.count} the sensor supplied "
                  f"(array at {found.base:#x}): inside the array, so the input itself is bad")
     return text
 
