@@ -94,18 +94,25 @@ def _build(klass, *, frozen: bool, eq: bool) -> None:
 
 
 def _initializer(names: tuple[str, ...], defaults: dict[str, _Field]):
-    """An __init__ that takes `names` positionally or by keyword."""
+    """An __init__ that takes `names` positionally or by keyword. (Records are made on hot
+    paths -- a time slice, a syscall's event -- so the defaults are looked up once, here.)"""
+    count = len(names)
+    specs = tuple((name, defaults.get(name)) for name in names)
+
     def __init__(self, *args, **kwargs):
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments, {len(args)} given")
+        given = len(args)
         values = self.__dict__
-        for name, value in zip(names, args):
-            values[name] = value
-        for name in names[len(args):]:
-            if name in kwargs:
+        if given == count and not kwargs:              # every field given in order
+            values.update(zip(names, args))
+            return
+        if given > count:
+            raise TypeError(f"{type(self).__name__}() takes {count} arguments, {given} given")
+        if given:
+            values.update(zip(names, args))
+        for name, spec in specs[given:]:
+            if kwargs and name in kwargs:
                 values[name] = kwargs.pop(name)
                 continue
-            spec = defaults.get(name)
             if spec is None:
                 raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
             values[name] = spec.default if spec.default_factory is _MISSING else spec.default_factory()
