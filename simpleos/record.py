@@ -95,16 +95,27 @@ def _build(klass, *, frozen: bool, eq: bool) -> None:
 
 def _initializer(names: tuple[str, ...], defaults: dict[str, _Field]):
     """An __init__ that takes `names` positionally or by keyword. (Records are made on hot
-    paths -- a time slice, a syscall's event -- so the defaults are looked up once, here.)"""
+    paths -- a time slice, a syscall's event -- so the defaults are looked up once, here:
+    `plain_rest[n]` holds the defaults of the fields after the first n when none of them is
+    required or made by a factory, for a call with n positional arguments and no keywords.)"""
     count = len(names)
     specs = tuple((name, defaults.get(name)) for name in names)
+    plain_rest = []
+    for given in range(count + 1):
+        rest = specs[given:]
+        plain = all(spec is not None and spec.default_factory is _MISSING for _, spec in rest)
+        plain_rest.append({name: spec.default for name, spec in rest} if plain else None)
+    plain_rest = tuple(plain_rest)
 
     def __init__(self, *args, **kwargs):
         given = len(args)
         values = self.__dict__
-        if given == count and not kwargs:              # every field given in order
-            values.update(zip(names, args))
-            return
+        if not kwargs and given <= count:
+            rest = plain_rest[given]
+            if rest is not None:                       # positional arguments, plain defaults
+                values.update(zip(names, args))
+                values.update(rest)
+                return
         if given > count:
             raise TypeError(f"{type(self).__name__}() takes {count} arguments, {given} given")
         if given:

@@ -45,7 +45,6 @@ from .waiting import Gone
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
 RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
-_U64 = (1 << 64) - 1
 
 RAN, IDLE, AT_BREAKPOINT, HELD_FAULT = "ran", "idle", "breakpoint", "fault"   # run_once() results
 
@@ -288,7 +287,7 @@ class Kernel(ProcessTable):
             self.cpu.restore_context(process.context, cr3=process.space.root)
         self._context_on_cpu = None
         if process.pending_result is not None:
-            self.cpu.write("rax", process.pending_result & _U64)
+            self.cpu.set_syscall_result(process.pending_result)     # rax (one raw write)
             process.pending_result = None
         # The slice ends at the latest at the instruction that takes the process over its
         # limit (CPU time at ring 3, the watchdog at ring 0), where _end_slice enforces it.

@@ -118,6 +118,7 @@ class CPU(TrapHooks, BlockPositions):
         release = getattr(self.uc, "_Uc__finalizer", None)   # the binding's own uc_close, run once
         if release is not None:
             release()
+            self.memory.close()                               # the RAM, which unicorn borrowed
         self.uc = None
 
     # --- setting up the processor ------------------------------------------------

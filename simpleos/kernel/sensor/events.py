@@ -109,21 +109,26 @@ def exit_notification(process) -> SensorEvent:
 
 
 _U64 = (1 << 64) - 1
+_HEADERS: dict[int, struct.Struct] = {}     # the header and slots of a message with n fields
 
 
 def encode(event: SensorEvent) -> bytes:
     """The event message as the sensor reads it (see drivers/sensor/sensor.asm)."""
-    count = len(event.values)
-    header_size = 24 + 8 * count
+    values = event.values
+    count = len(values)
+    offset = 24 + 8 * count             # where the strings begin: after the header and the slots
     words = [event.template_type, event.handle, count]
     strings = []
-    offset = header_size
-    for value in event.values:
+    for value in values:
         if isinstance(value, str):
-            encoded = value.encode("utf-8") + b"\0"
+            encoded = value.encode("utf-8")
             words.append(offset)
             strings.append(encoded)
-            offset += len(encoded)
+            offset += len(encoded) + 1
         else:
             words.append(value & _U64)
-    return struct.pack(f"<{len(words)}Q", *words) + b"".join(strings)
+    strings.append(b"")                 # so that every string ends in its NUL
+    header = _HEADERS.get(count)
+    if header is None:
+        header = _HEADERS[count] = struct.Struct(f"<{count + 3}Q")
+    return header.pack(*words) + b"\0".join(strings)
