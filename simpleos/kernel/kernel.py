@@ -311,7 +311,9 @@ class Kernel(ProcessTable):
         self.current = None
         if process.state == ZOMBIE:
             return
-        process.context = self._context_on_cpu = self.cpu.save_context()
+        # The context saved last time was loaded into the CPU and is the process's alone (derived
+        # contexts are copies; checkpoints pickle theirs): it takes the new registers in place.
+        process.context = self._context_on_cpu = self.cpu.save_context(into=process.context)
         if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
             module, offset = self.locate(self.cpu.read("rip"))
             raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)
