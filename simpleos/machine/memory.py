@@ -34,9 +34,10 @@ class PhysicalMemory:
     def __init__(self, uc, size: int = PHYS_MEMORY_SIZE) -> None:
         self._uc = uc
         self.size = size
-        # Anonymous memory: zeroed and page-aligned, as unicorn's own. The engine keeps a
-        # reference, so that the memory lives at least as long as the engine that uses it.
-        self._ram = mmap.mmap(-1, size)
+        # Anonymous, private memory: zeroed, page-aligned and copied on write in a forked child,
+        # as unicorn's own (mmap's default, MAP_SHARED, would share the RAM with a child). The
+        # engine keeps a reference, so that the memory lives at least as long as the engine.
+        self._ram = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
         anchor = ctypes.c_char.from_buffer(self._ram)
         uc.mem_map_ptr(0, size, UC_PROT_ALL, ctypes.addressof(anchor))
         del anchor                       # (no buffer export stays open: close() can unmap)
