@@ -94,18 +94,36 @@ def _build(klass, *, frozen: bool, eq: bool) -> None:
 
 
 def _initializer(names: tuple[str, ...], defaults: dict[str, _Field]):
-    """An __init__ that takes `names` positionally or by keyword."""
+    """An __init__ that takes `names` positionally or by keyword. (Records are made on hot
+    paths -- a time slice, a syscall's event -- so the defaults are looked up once, here:
+    `plain_rest[n]` holds the defaults of the fields after the first n when none of them is
+    required or made by a factory, for a call with n positional arguments and no keywords.)"""
+    count = len(names)
+    specs = tuple((name, defaults.get(name)) for name in names)
+    plain_rest = []
+    for given in range(count + 1):
+        rest = specs[given:]
+        plain = all(spec is not None and spec.default_factory is _MISSING for _, spec in rest)
+        plain_rest.append({name: spec.default for name, spec in rest} if plain else None)
+    plain_rest = tuple(plain_rest)
+
     def __init__(self, *args, **kwargs):
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments, {len(args)} given")
+        given = len(args)
         values = self.__dict__
-        for name, value in zip(names, args):
-            values[name] = value
-        for name in names[len(args):]:
-            if name in kwargs:
+        if not kwargs and given <= count:
+            rest = plain_rest[given]
+            if rest is not None:                       # positional arguments, plain defaults
+                values.update(zip(names, args))
+                values.update(rest)
+                return
+        if given > count:
+            raise TypeError(f"{type(self).__name__}() takes {count} arguments, {given} given")
+        if given:
+            values.update(zip(names, args))
+        for name, spec in specs[given:]:
+            if kwargs and name in kwargs:
                 values[name] = kwargs.pop(name)
                 continue
-            spec = defaults.get(name)
             if spec is None:
                 raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
             values[name] = spec.default if spec.default_factory is _MISSING else spec.default_factory()

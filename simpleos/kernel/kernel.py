@@ -45,7 +45,6 @@ from .waiting import Gone
 CPU_TIME_LIMIT = 50_000_000          # cycles (50 ms virtual) a process may use: RLIMIT_CPU
 RING0_WATCHDOG = 20_000_000          # cycles a kernel thread may run without blocking
 WATCHDOG_VIRTUAL_SECONDS = 600       # stop a machine that is busy this long
-_U64 = (1 << 64) - 1
 
 RAN, IDLE, AT_BREAKPOINT, HELD_FAULT = "ran", "idle", "breakpoint", "fault"   # run_once() results
 
@@ -288,7 +287,7 @@ class Kernel(ProcessTable):
             self.cpu.restore_context(process.context, cr3=process.space.root)
         self._context_on_cpu = None
         if process.pending_result is not None:
-            self.cpu.write("rax", process.pending_result & _U64)
+            self.cpu.set_syscall_result(process.pending_result)     # rax (one raw write)
             process.pending_result = None
         # The slice ends at the latest at the instruction that takes the process over its
         # limit (CPU time at ring 3, the watchdog at ring 0), where _end_slice enforces it.
@@ -312,7 +311,9 @@ class Kernel(ProcessTable):
         self.current = None
         if process.state == ZOMBIE:
             return
-        process.context = self._context_on_cpu = self.cpu.save_context()
+        # The context saved last time was loaded into the CPU and is the process's alone (derived
+        # contexts are copies; checkpoints pickle theirs): it takes the new registers in place.
+        process.context = self._context_on_cpu = self.cpu.save_context(into=process.context)
         if process.ring == 0 and process.cycles_since_block > RING0_WATCHDOG:
             module, offset = self.locate(self.cpu.read("rip"))
             raise watchdog_bugcheck(self.cpu.read("rip"), module, offset, process.cycles_since_block)

@@ -118,6 +118,7 @@ class CPU(TrapHooks, BlockPositions):
         release = getattr(self.uc, "_Uc__finalizer", None)   # the binding's own uc_close, run once
         if release is not None:
             release()
+            self.memory.close()                               # the RAM, which unicorn borrowed
         self.uc = None
 
     # --- setting up the processor ------------------------------------------------
@@ -173,7 +174,7 @@ class CPU(TrapHooks, BlockPositions):
         status = _uclib.uc_reg_read_batch(self.uc._uch, self._syscall_ids, self._syscall_pointers, 7)
         if status != 0:
             raise RuntimeError(f"uc_reg_read_batch failed ({status})")
-        return tuple(self._syscall_values)
+        return tuple(self._syscall_values[:])      # (a slice of a ctypes array: 5x faster than iterating it)
 
     def set_syscall_result(self, value: int) -> None:
         """rax = value (the end of every system call; one raw call)."""
@@ -191,9 +192,14 @@ class CPU(TrapHooks, BlockPositions):
         """Current privilege level (the RPL bits of CS after a real ring change)."""
         return self.read("cs") & 3
 
-    def save_context(self):
-        """Snapshot registers, including hidden CPL state (a thread's saved context)."""
-        return self.uc.context_save()
+    def save_context(self, into=None):
+        """Snapshot registers, including hidden CPL state (a thread's saved context). `into`:
+        a saved context of this CPU that nothing else needs any more, overwritten and returned
+        (no new context allocated: a thread switch saves one per time slice)."""
+        if into is None:
+            return self.uc.context_save()
+        self.uc.context_update(into)
+        return into
 
     def derive_context(self, template, registers: dict[str, int]):
         """A new saved context: a copy of `template` with some registers changed.

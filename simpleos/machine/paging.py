@@ -175,12 +175,18 @@ class AddressSpace:
             return None
         required = PRESENT | (WRITABLE if write else 0) | (USER if user else 0)
         read = self.memory.read_u64
-        table = self.root
-        for depth, shift in enumerate(_LEVEL_SHIFTS):
-            entry = read(table + ((virtual >> shift) & 511) * 8)
-            if entry & required != required:
-                return None
-            if depth == 2 and entry & HUGE:
-                return (entry & ADDRESS_MASK & ~(HUGE_PAGE_SIZE - 1)) | (virtual & (HUGE_PAGE_SIZE - 1))
-            table = entry & ADDRESS_MASK
-        return table | (virtual & (PAGE_SIZE - 1))
+        entry = read(self.root + ((virtual >> 39) & 511) * 8)                  # PML4
+        if entry & required != required:
+            return None
+        entry = read((entry & ADDRESS_MASK) + ((virtual >> 30) & 511) * 8)      # PDPT
+        if entry & required != required:
+            return None
+        entry = read((entry & ADDRESS_MASK) + ((virtual >> 21) & 511) * 8)      # page directory
+        if entry & required != required:
+            return None
+        if entry & HUGE:
+            return (entry & ADDRESS_MASK & ~(HUGE_PAGE_SIZE - 1)) | (virtual & (HUGE_PAGE_SIZE - 1))
+        entry = read((entry & ADDRESS_MASK) + ((virtual >> 12) & 511) * 8)      # page table
+        if entry & required != required:
+            return None
+        return (entry & ADDRESS_MASK) | (virtual & (PAGE_SIZE - 1))
