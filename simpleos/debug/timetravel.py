@@ -117,15 +117,15 @@ class TimeTravel:
             self._replaying = False
 
     def _replay_from(self, checkpoint) -> None:
-        """The machine as it was at `checkpoint` (None: power on again), with the edits made
-        at that position."""
+        """The machine as it was at `checkpoint` (None: at power-on -- the power-on checkpoint
+        put back, or a boot where there is none: target._power_on), with the edits made at
+        that position."""
         if checkpoint is None:
             self._power_on()
             self.replays += 1
             self._edit_mark = -1
         else:
-            for address in list(self._installed):     # a replay runs without breakpoints, as after power-on
-                self._unhook(address)
+            self._unhook_all()                        # a replay runs without breakpoints, as after power-on
             self.checkpoints.restore(self, checkpoint)
             self.bugcheck, self.idle = None, False
             self._edit_mark = checkpoint.position - 1     # an edit made there is made again

@@ -168,8 +168,11 @@ class Watchpoints(History):
     # --- what target.py calls -------------------------------------------------------------
 
     def _watch_power_on(self) -> None:
-        """A new machine: hooks on its CPU for the watchpoints (none if there are none)."""
-        self._memory_watch = MemoryWatch(self.cpu, self._on_watched_access)
+        """A machine at position 0 (booted, or the power-on checkpoint put back into the same
+        CPU): hooks on its CPU for the watchpoints of now (none if there are none)."""
+        watch = self.__dict__.get("_memory_watch")
+        if watch is None or watch.cpu is not self.cpu:
+            self._memory_watch = MemoryWatch(self.cpu, self._on_watched_access)
         self._watch_rehook()
 
     def _watch_begin_run(self) -> None:
