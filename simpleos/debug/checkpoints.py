@@ -8,10 +8,15 @@ and runs forward from there -- at most a few million instructions instead
 of everything since power-on. The machine is deterministic, so the state
 reached is exactly the one the first run had.
 
-The store takes a checkpoint at a slice boundary once EVERY instructions
-have passed since the one before (power-on is the one at position 0).
+The first checkpoint is the power-on one (take_power_on): the machine as
+the session's boot leaves it, before the first slice, at position 0; kept
+apart from the others, never thinned out or forgotten, counted in the
+memory budget, it is what a replay from position 0 puts back instead of
+booting again, and what the first forward checkpoint shares its pages
+with. Then the store takes a checkpoint at a slice boundary once EVERY
+instructions have passed since the one before.
 While the debugger merely runs forward (cont, stepi), each one after the
-first must also keep the cost of checkpoints under OVERHEAD of the host CPU
+first of those must also keep the cost of checkpoints under OVERHEAD of the host CPU
 time spent running (a checkpoint's cost taken as the least of the last
 COSTS_KEPT, so that one slow take on a shared host does not space out the
 next ones), so that `continue` stays as fast as the machine -- which makes
@@ -21,7 +26,7 @@ checkpoints by position, older ones thinned out to one per doubling of the
 distance (log-spaced), and never more than MEMORY_BUDGET bytes (pages that
 did not change are shared between checkpoints). What is kept needs no
 fork(), so it works the same on every platform; where a state cannot be
-copied, time travel replays from power-on, as it always can. This module
+copied, time travel boots again to replay from power-on, as it always can. This module
 never decides what the machine does.
 """
 from __future__ import annotations

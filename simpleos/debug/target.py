@@ -8,13 +8,18 @@ position 0 (no instruction run yet). Then:
   stepi / nexti / finish / cont    run forward, one instruction or until a stop
                                    (running.py)
   reverse_stepi / reverse_cont     run backward (timetravel.py): from the
-                                   nearest checkpoint (checkpoints.py), or
-                                   power on again from the same disk
-                                   snapshot, run forward to the earlier position
+                                   nearest checkpoint (checkpoints.py) --
+                                   at worst the one taken at power-on --
+                                   run forward to the earlier position
   add_breakpoint / ...             where to stop (breakpoints.py)
   registers / read_memory / ...    inspect and change the stopped machine (here)
 
 Positions are Kernel.instructions_retired: instructions since power-on.
+The session boots once: _power_on keeps that machine, before its first
+time slice, as the power-on checkpoint, and a later power-on (a replay
+from position 0) puts it back -- a boot again only where the kernel's
+state cannot be copied. `replays` counts those replays from position 0,
+`boots` the machines booted.
 Breakpoints are addresses in the CPU's native instruction counter
 (CPU.add_breakpoint), not unicorn hooks; the target never installs a
 per-instruction hook, so `cont` runs at full speed. Watchpoints (watch.py,

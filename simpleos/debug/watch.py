@@ -13,7 +13,7 @@ Forwards, `cont`, `stepi`, `nexti` and `finish` stop right after the
 accessing instruction, as x86's debug registers trap: the stop's position
 is one past the access. Backwards, `reverse_cont` stops *at* the accessing
 instruction (its position is the access's), found without stepping: the
-machine is powered on again and replayed to the present with the memory
+machine is powered on again (the power-on checkpoint put back) and replayed to the present with the memory
 hooks recording every access's exact position (machine/memwatch.py), then
 replayed once more to the last one. A write's stop carries the watched
 bytes before and after it.
