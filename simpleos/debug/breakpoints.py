@@ -48,6 +48,11 @@ class Breakpoints:
             self.cpu.remove_breakpoint(address)
             self._installed.discard(address)
 
+    def _unhook_all(self) -> None:
+        """Take every breakpoint out of the CPU (a replay runs without them at first)."""
+        for address in list(self._installed):
+            self._unhook(address)
+
     def _rehook_here(self, address: int) -> None:
         """Set the breakpoint at `address` again after stepping over it."""
         self._hook(address)

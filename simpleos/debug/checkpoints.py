@@ -8,10 +8,15 @@ and runs forward from there -- at most a few million instructions instead
 of everything since power-on. The machine is deterministic, so the state
 reached is exactly the one the first run had.
 
-The store takes a checkpoint at a slice boundary once EVERY instructions
-have passed since the one before (power-on is the one at position 0).
+The first checkpoint is the power-on one (take_power_on): the machine as
+the session's boot leaves it, before the first slice, at position 0; kept
+apart from the others, never thinned out or forgotten, counted in the
+memory budget, it is what a replay from position 0 puts back instead of
+booting again, and what the first forward checkpoint shares its pages
+with. Then the store takes a checkpoint at a slice boundary once EVERY
+instructions have passed since the one before.
 While the debugger merely runs forward (cont, stepi), each one after the
-first must also keep the cost of checkpoints under OVERHEAD of the host CPU
+first of those must also keep the cost of checkpoints under OVERHEAD of the host CPU
 time spent running (a checkpoint's cost taken as the least of the last
 COSTS_KEPT, so that one slow take on a shared host does not space out the
 next ones), so that `continue` stays as fast as the machine -- which makes
@@ -21,7 +26,7 @@ checkpoints by position, older ones thinned out to one per doubling of the
 distance (log-spaced), and never more than MEMORY_BUDGET bytes (pages that
 did not change are shared between checkpoints). What is kept needs no
 fork(), so it works the same on every platform; where a state cannot be
-copied, time travel replays from power-on, as it always can. This module
+copied, time travel boots again to replay from power-on, as it always can. This module
 never decides what the machine does.
 """
 from __future__ import annotations
@@ -53,7 +58,8 @@ class CheckpointStore:
     """The checkpoints of one debugging session, ordered by position."""
 
     def __init__(self) -> None:
-        self.checkpoints: list[Checkpoint] = []
+        self.checkpoints: list[Checkpoint] = []  # taken while running (not the power-on one)
+        self.power_on: Checkpoint | None = None   # the machine at position 0 (take_power_on)
         self.kept: dict[int, object] = {}         # what the frozen states refer to (statecopy)
         self.unavailable: str | None = None       # why the state cannot be copied, once seen
         self.taken = 0                            # checkpoints taken (for the curious)
@@ -81,8 +87,30 @@ class CheckpointStore:
 
     def take(self, target) -> Checkpoint | None:
         """A checkpoint of `target` now (between slices); None if its state cannot be copied."""
+        previous = self._last_before(target.position + 1) or self.power_on
+        checkpoint = self._capture(target, previous)
+        if checkpoint is None:
+            return None
+        self.add(checkpoint)
+        self._since = time.process_time()
+        self._costs = self._costs[-(COSTS_KEPT - 1):] + [checkpoint.seconds]
+        return checkpoint
+
+    def take_power_on(self, target) -> Checkpoint | None:
+        """The power-on checkpoint: `target` as power-on leaves it, at position 0 between
+        slices, kept for the whole session (never thinned out, never forgotten: no edit comes
+        before it); None if its state cannot be copied. Its cost is the session start's, not
+        running's: it does not count in the forward budget."""
+        checkpoint = self._capture(target, None)
+        if checkpoint is not None:
+            self.power_on = checkpoint
+            self._count(checkpoint, +1)
+        return checkpoint
+
+    def _capture(self, target, previous: Checkpoint | None) -> Checkpoint | None:
+        """`target` now as a Checkpoint, RAM pages shared with `previous` where equal (None,
+        and `unavailable` says why, if its state cannot be copied)."""
         started = time.process_time()
-        previous = self._last_before(target.position + 1)
         try:
             state = freeze((target.machine, target.kernel, target.fs, _program_state(target)), _shared(target),
                            self.kept)
@@ -90,13 +118,8 @@ class CheckpointStore:
             self.unavailable = str(reason)
             return None
         machine = ramstate.capture(target.cpu, previous.machine if previous is not None else None)
-        checkpoint = Checkpoint(target.position, state, machine, 0.0)
-        self.add(checkpoint)
         self.taken += 1
-        self._since = time.process_time()
-        checkpoint.seconds = self._since - started
-        self._costs = self._costs[-(COSTS_KEPT - 1):] + [checkpoint.seconds]
-        return checkpoint
+        return Checkpoint(target.position, state, machine, time.process_time() - started)
 
     def add(self, checkpoint: Checkpoint) -> None:
         """Keep `checkpoint` (replacing one at the same position), then thin out the old ones."""

@@ -8,7 +8,7 @@ the same breakpoints and the same last stop. With TimeTravel's
 
   _replay_quietly(P)      go back to the nearest checkpoint at or before P
                           (checkpoints.py) -- or, for a search that must see
-                          everything from the start, power on again -- and run
+                          everything from the start, the power-on one -- and run
                           to position P, making the edits, stopping at no
                           breakpoint
   _run_quietly_to(P)      the same from where the machine is

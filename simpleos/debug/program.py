@@ -4,7 +4,7 @@ The machine boots as `simpleos run` boots it: when the boot has gone idle,
 PROG starts as a ring-3 process (system.start_program, the same call `run`
 makes); when the machine goes idle again, a program still waiting is ended
 as `run` ends it. Every power-on of the DebugTarget (time travel replays
-too) does this at the same position, so reverse execution crosses the
+too: the power-on checkpoint holds the program not yet started) does this at the same position, so reverse execution crosses the
 program's start like any other instruction. This module only decides when
 the program starts and what its symbols are called; it must not run guest
 code itself or decide what a fault means.

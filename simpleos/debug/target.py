@@ -8,13 +8,18 @@ position 0 (no instruction run yet). Then:
   stepi / nexti / finish / cont    run forward, one instruction or until a stop
                                    (running.py)
   reverse_stepi / reverse_cont     run backward (timetravel.py): from the
-                                   nearest checkpoint (checkpoints.py), or
-                                   power on again from the same disk
-                                   snapshot, run forward to the earlier position
+                                   nearest checkpoint (checkpoints.py) --
+                                   at worst the one taken at power-on --
+                                   run forward to the earlier position
   add_breakpoint / ...             where to stop (breakpoints.py)
   registers / read_memory / ...    inspect and change the stopped machine (here)
 
 Positions are Kernel.instructions_retired: instructions since power-on.
+The session boots once: _power_on keeps that machine, before its first
+time slice, as the power-on checkpoint, and a later power-on (a replay
+from position 0) puts it back -- a boot again only where the kernel's
+state cannot be copied. `replays` counts those replays from position 0,
+`boots` the machines booted.
 Breakpoints are addresses in the CPU's native instruction counter
 (CPU.add_breakpoint), not unicorn hooks; the target never installs a
 per-instruction hook, so `cont` runs at full speed. Watchpoints (watch.py,
@@ -67,8 +72,10 @@ class DebugTarget(RunningForward, Breakpoints, Watchpoints):
     def __init__(self, options: BootOptions, break_on_fault: bool = False, *,
                  on_power_on: Callable[[object], None] | None = None, program: Image | None = None,
                  on_program_start: Callable[[object], None] | None = None) -> None:
-        """`on_power_on(kernel)`, if given, runs after init is spawned at every power-on
-        (the first and each replay), e.g. to spawn an extra program: it must be deterministic.
+        """`on_power_on(kernel)`, if given, runs after init is spawned at power-on, e.g. to
+        spawn an extra program: what it does is in the power-on checkpoint that replays from
+        the start put back; where none could be taken it runs at each of those replays' boots,
+        so it must be deterministic.
         `program`: `simpleos debug PROG` -- started when the boot goes idle (program.py), and
         then `on_program_start(process)` is told."""
         model_named(options.model)  # unknown model: bad input before anything happens
@@ -80,7 +87,8 @@ class DebugTarget(RunningForward, Breakpoints, Watchpoints):
         self.breakpoints: set[int] = set()
         self.breakpoint_processes: dict[int, str] = {}   # address -> the only process it stops
         self.edits: list[Edit] = []
-        self.replays = 0                          # power-ons for time travel (for the curious)
+        self.replays = 0                          # time-travel replays from position 0 (for the curious)
+        self.boots = 0                            # machines booted: 1, or more where no power-on checkpoint
         self._temporary: set[int] = set()         # nexti/finish breakpoints
         self._installed: set[int] = set()         # addresses hooked in the current CPU
         self._interrupt = threading.Event()
@@ -94,23 +102,40 @@ class DebugTarget(RunningForward, Breakpoints, Watchpoints):
     # --- the machine and its state -----------------------------------------------------
 
     def _power_on(self) -> None:
-        """A fresh machine from the disk snapshot, at position 0, breakpoints not yet hooked."""
-        if getattr(self, "machine", None) is not None:
-            self.machine.power_off()        # the machine of the previous power-on is gone
-        powered = power_on(self.snapshot, self.options, echo=ConsoleEcho(self))
-        self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
-        if self.program is not None:
-            self.program.powered_on()
-        if self.on_power_on is not None:
-            self.on_power_on(self.kernel)
+        """The machine at position 0, breakpoints not yet hooked. The session's first power-on
+        boots a fresh machine from the disk snapshot and keeps it, before its first slice, as
+        the power-on checkpoint (checkpoints.py); every later one (a replay from the start)
+        puts that back -- the same machine, byte for byte -- or, where the state could not be
+        copied, boots again."""
+        origin = self.checkpoints.power_on
+        if origin is not None:
+            self._unhook_all()                 # the breakpoints of the CPU, as after a boot
+            self.checkpoints.restore(self, origin)
+        else:
+            self._boot()
+            if self.boots == 1:
+                self.checkpoints.take_power_on(self)
         self.kernel.stop_on_fault = self.break_on_fault
         self.bugcheck: Bugcheck | None = None
         self.idle = False
-        self._installed = set()
         self._watch_power_on()
         # Put the first process on the CPU without running anything (a zero-instruction slice
         # start, as the scheduler's first step would): position 0 then shows real registers.
         self._run_once(limit=0)
+
+    def _boot(self) -> None:
+        """A fresh machine from the disk snapshot, between slices before the first one: PROG
+        not started, `on_power_on` done, no breakpoint in its CPU."""
+        if getattr(self, "machine", None) is not None:
+            self.machine.power_off()        # the machine of the previous power-on is gone
+        powered = power_on(self.snapshot, self.options, echo=ConsoleEcho(self))
+        self.machine, self.kernel, self.fs = powered.machine, powered.kernel, powered.fs
+        self.boots += 1
+        if self.program is not None:
+            self.program.powered_on()
+        if self.on_power_on is not None:
+            self.on_power_on(self.kernel)
+        self._installed = set()
 
     def _echo(self, number: int, line: str) -> None:
         """Show a console line the first time the machine prints it (not again on replays)."""

@@ -1,8 +1,9 @@
 """Time travel for the DebugTarget: reverse-stepi and reverse-continue by deterministic replay.
 
 Going back to position P means: put back the nearest checkpoint at or
-before P (checkpoints.py) -- or, if there is none, power on again from the
-same disk snapshot -- and run forward to P with run_once(limit=...), which
+before P (checkpoints.py) -- or, if there is none, power on again
+(target._power_on: the power-on checkpoint put back, or a boot from the
+same disk snapshot where none could be kept) -- and run forward to P with run_once(limit=...), which
 keeps the schedule identical (time slices resume), making the user's edits
 (registers, memory) again at the positions they were made. Because the
 machine is deterministic, the state at P is exactly what stepping forward
@@ -67,7 +68,7 @@ class TimeTravel:
 
     def replay_to(self, target: int) -> None:
         """Go back to position `target` (not beyond the present): put back the nearest
-        checkpoint at or before it (or power on again) and run forward to it. Edits made
+        checkpoint at or before it (or power on again: _replay_from) and run forward to it. Edits made
         after `target` are forgotten: going back undoes them."""
         target = max(0, min(target, self.position))
         self._drop_edits_after(target)
@@ -117,15 +118,15 @@ class TimeTravel:
             self._replaying = False
 
     def _replay_from(self, checkpoint) -> None:
-        """The machine as it was at `checkpoint` (None: power on again), with the edits made
-        at that position."""
+        """The machine as it was at `checkpoint` (None: at power-on -- the power-on checkpoint
+        put back, or a boot where there is none: target._power_on), with the edits made at
+        that position."""
         if checkpoint is None:
             self._power_on()
             self.replays += 1
             self._edit_mark = -1
         else:
-            for address in list(self._installed):     # a replay runs without breakpoints, as after power-on
-                self._unhook(address)
+            self._unhook_all()                        # a replay runs without breakpoints, as after power-on
             self.checkpoints.restore(self, checkpoint)
             self.bugcheck, self.idle = None, False
             self._edit_mark = checkpoint.position - 1     # an edit made there is made again

@@ -13,7 +13,7 @@ Forwards, `cont`, `stepi`, `nexti` and `finish` stop right after the
 accessing instruction, as x86's debug registers trap: the stop's position
 is one past the access. Backwards, `reverse_cont` stops *at* the accessing
 instruction (its position is the access's), found without stepping: the
-machine is powered on again and replayed to the present with the memory
+machine is powered on again (the power-on checkpoint put back) and replayed to the present with the memory
 hooks recording every access's exact position (machine/memwatch.py), then
 replayed once more to the last one. A write's stop carries the watched
 bytes before and after it.
@@ -168,8 +168,11 @@ class Watchpoints(History):
     # --- what target.py calls -------------------------------------------------------------
 
     def _watch_power_on(self) -> None:
-        """A new machine: hooks on its CPU for the watchpoints (none if there are none)."""
-        self._memory_watch = MemoryWatch(self.cpu, self._on_watched_access)
+        """A machine at position 0 (booted, or the power-on checkpoint put back into the same
+        CPU): hooks on its CPU for the watchpoints of now (none if there are none)."""
+        watch = self.__dict__.get("_memory_watch")
+        if watch is None or watch.cpu is not self.cpu:
+            self._memory_watch = MemoryWatch(self.cpu, self._on_watched_access)
         self._watch_rehook()
 
     def _watch_begin_run(self) -> None:

@@ -43,6 +43,7 @@ EVERY = 20_000          # checkpoints this close together keep the test quick
 @pytest.fixture
 def target(tmp_path, monkeypatch) -> DebugTarget:
     monkeypatch.setattr(checkpoints, "EVERY", EVERY)
+    monkeypatch.setattr(checkpoints, "OVERHEAD", 1e-9)   # cont keeps only its first: the replay takes the rest
     image = assemble(WRITER, USER_TEXT_BASE, "writer.asm", USER_DEFINES)
     return DebugTarget(BootOptions(machine=str(tmp_path / "m"), fresh=True),
                        on_power_on=lambda kernel: kernel.spawn(image, "writer"))
