@@ -15,11 +15,11 @@ memory budget, it is what a replay from position 0 puts back instead of
 booting again, and what the first forward checkpoint shares its pages
 with. Then the store takes a checkpoint at a slice boundary once EVERY
 instructions have passed since the one before.
-While the debugger merely runs forward (cont, stepi), each one after the
-first of those must also keep the cost of checkpoints under OVERHEAD of the host CPU
-time spent running (a checkpoint's cost taken as the least of the last
-COSTS_KEPT, so that one slow take on a shared host does not space out the
-next ones), so that `continue` stays as fast as the machine -- which makes
+While the debugger merely runs forward (cont, stepi), each one must also
+keep the cost of checkpoints under OVERHEAD of the host CPU time spent
+running (a checkpoint's cost taken as the median of the last COSTS_KEPT --
+the power-on one's to begin with -- so that one slow take on a shared host
+does not space out the next ones), so that `continue` stays as fast as the machine -- which makes
 where those fall depend on the host's speed, never what the machine does. While time travel replays, checkpoints come every EVERY
 instructions, where they pay off. Memory stays bounded: the NEWEST
 checkpoints by position, older ones thinned out to one per doubling of the
@@ -100,11 +100,15 @@ class CheckpointStore:
         """The power-on checkpoint: `target` as power-on leaves it, at position 0 between
         slices, kept for the whole session (never thinned out, never forgotten: no edit comes
         before it); None if its state cannot be copied. Its cost is the session start's, not
-        running's: it does not count in the forward budget."""
+        running's; it is what the forward budget expects the first checkpoint of a run to
+        cost, so that the first one too is taken within OVERHEAD (without it the first would
+        be free, and a `continue` would pay for it on top of the budget)."""
         checkpoint = self._capture(target, None)
         if checkpoint is not None:
             self.power_on = checkpoint
             self._count(checkpoint, +1)
+            self._costs = [checkpoint.seconds]
+            self._since = time.process_time()
         return checkpoint
 
     def _capture(self, target, previous: Checkpoint | None) -> Checkpoint | None:
@@ -131,9 +135,11 @@ class CheckpointStore:
         self._thin()
 
     def _cost(self) -> float:
-        """What a checkpoint costs, for the forward budget: the least of the last few (one
-        taken during a slow spell of a shared host must not space out the ones after it)."""
-        return min(self._costs, default=0.0)
+        """What a checkpoint costs, for the forward budget: the median of the last few (one
+        taken during a slow spell of a shared host must not space out the ones after it, and
+        the least would be the power-on one, taken with warm caches: too little for one taken
+        in the middle of a long run, which would then overrun the budget)."""
+        return sorted(self._costs)[len(self._costs) // 2] if self._costs else 0.0
 
     # --- using ----------------------------------------------------------------------------
 
