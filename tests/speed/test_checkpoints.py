@@ -8,15 +8,14 @@ all registers and the memory around the stack.
 """
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
+from checkpointing import SPIN_THEN_FAULT, reverse_stepi_through_the_stub, state_of
 
 from simpleos.assembler import assemble
 from simpleos.debug import checkpoints
 from simpleos.debug.checkpoints import Checkpoint, CheckpointStore
-from simpleos.debug.gdb import serve
 from simpleos.debug.target import DebugTarget
 from simpleos.kernel.loader import USER_DEFINES
 from simpleos.machine.layout import USER_TEXT_BASE
@@ -67,20 +66,6 @@ def new_target(tmp_path, name="m", uncopyable: bool = False) -> DebugTarget:
         if uncopyable:
             kernel.lock = threading.Lock()
     return DebugTarget(BootOptions(machine=str(tmp_path / name), fresh=True), on_power_on=power_on)
-
-
-def state_of(target: DebugTarget):
-    """Everything compared: position, all registers, the memory around the stack pointer
-    (256 bytes below it and 32 above, or what of that is mapped)."""
-    registers = target.registers()
-    stack = None
-    for below, above in ((256, 32), (256, 0), (64, 0)):
-        try:
-            stack = target.read_memory(registers["rsp"] - below, below + above)
-            break
-        except MemoryError:
-            continue
-    return target.position, registers, stack
 
 
 def test_reverse_stepi_from_a_checkpoint_lands_on_exactly_the_forward_state(tmp_path, dense_checkpoints):
@@ -163,18 +148,6 @@ def test_memory_stays_bounded_newest_kept_older_log_spaced(monkeypatch):
     assert big.bytes <= 10 * 4096 and big.checkpoints[-1].position == 29 * every
 
 
-def _gdb_ask(connection: socket.socket, payload: bytes) -> bytes:
-    """Send one packet, ack the reply, return its payload."""
-    connection.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xFF))
-    data = b""
-    while b"#" not in data[data.find(b"$"):] or len(data) < data.find(b"#", data.find(b"$")) + 3:
-        data += connection.recv(65536)
-    start = data.find(b"$")
-    end = data.find(b"#", start)
-    connection.sendall(b"+")
-    return data[start + 1:end]
-
-
 def test_the_gdb_stub_goes_back_through_the_same_checkpoints(tmp_path, dense_checkpoints):
     target = new_target(tmp_path)
     target.run_to(1_100_000)
@@ -182,21 +155,8 @@ def test_the_gdb_stub_goes_back_through_the_same_checkpoints(tmp_path, dense_che
     target.run_to(1_100_000)
     expected = state_of(target)
     target.stepi()
-    ready, outcome = threading.Event(), []
-    port = []
-
-    def on_ready(number):
-        port.append(number)
-        ready.set()
-    thread = threading.Thread(target=lambda: outcome.append(serve(target, 0, on_ready=on_ready, accept_timeout=20,
-                                                                  linger=0)), daemon=True)
-    thread.start()
-    assert ready.wait(10)
     restores, power_ons = target.checkpoints.restored, target.replays
-    with socket.create_connection(("127.0.0.1", port[0]), timeout=20) as connection:
-        assert _gdb_ask(connection, b"bs").startswith(b"T05")      # reverse-stepi, in the stub's thread
-        connection.sendall(b"$k#6b")
-    thread.join(20)
+    assert reverse_stepi_through_the_stub(target).startswith(b"T05")
     assert target.checkpoints.restored > restores and target.replays == power_ons
     assert state_of(target) == expected
 
@@ -218,27 +178,11 @@ def test_the_memory_count_is_each_page_once(monkeypatch):
         assert store.bytes == expected
 
 
-SPIN_THEN_FAULT = """
-; `simpleos debug PROG`: compute for a while (2.4 M instructions: checkpoints come at slice ends),
-; then read the kernel's memory: the MMU refuses, the fault is held for the debugger
-_start:
-    mov rcx, 1200000
-spin:
-    dec rcx
-    jnz spin
-    mov rax, 0xffff800000001000
-    mov rbx, [rax]
-    xor edi, edi
-    mov eax, SYS_EXIT
-    syscall
-"""
-
-
 def test_a_checkpoint_taken_while_debugging_a_program_brings_the_program_back_too(tmp_path, dense_checkpoints):
     from simpleos.debug.program import run_to_program_start
 
     def new(name):
-        image = assemble(SPIN_THEN_FAULT, USER_TEXT_BASE, "spinfault.asm", USER_DEFINES)
+        image = assemble(SPIN_THEN_FAULT.format(spins=1_200_000), USER_TEXT_BASE, "spinfault.asm", USER_DEFINES)
         return DebugTarget(BootOptions(machine=str(tmp_path / name), fresh=True), program=image,
                            break_on_fault=True)
     target = new("a")

@@ -9,15 +9,12 @@ backward searches, the gdb stub and `debug PROG` still work with it.
 """
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
+from checkpointing import SPIN_THEN_FAULT, reverse_stepi_through_the_stub, state_of
 
 from simpleos.assembler import assemble
 from simpleos.debug import checkpoints, timetravel
-from simpleos.debug.checkpoints import Checkpoint, CheckpointStore
-from simpleos.debug.gdb import serve
+from simpleos.debug.checkpoints import Checkpoint
 from simpleos.debug.program import run_to_program_start
 from simpleos.debug.statecopy import StateNotCopyable
 from simpleos.debug.target import DebugTarget
@@ -78,19 +75,6 @@ def new_target(tmp_path, name: str, *, keep_checkpoints: bool = True, echo=None,
         target = DebugTarget(boot, on_power_on=lambda kernel: kernel.spawn(image, "worker"), **options)
     assert target.checkpoints.power_on is None and target.checkpoints.unavailable
     return target
-
-
-def state_of(target: DebugTarget):
-    """Position, all registers, the memory around the stack pointer (what of it is mapped)."""
-    registers = target.registers()
-    stack = None
-    for below, above in ((256, 32), (256, 0), (64, 0)):
-        try:
-            stack = target.read_memory(registers["rsp"] - below, below + above)
-            break
-        except MemoryError:
-            continue
-    return target.position, registers, stack
 
 
 def forward_states(target: DebugTarget, positions) -> list:
@@ -215,58 +199,19 @@ def test_without_a_copyable_state_replays_from_the_start_boot_again(tmp_path):
     assert state_of(target) == before and target.boots == 2 and target.replays == 1
 
 
-def _gdb_ask(connection: socket.socket, payload: bytes) -> bytes:
-    """Send one packet, ack the reply, return its payload."""
-    connection.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xFF))
-    data = b""
-    while b"#" not in data[data.find(b"$"):] or len(data) < data.find(b"#", data.find(b"$")) + 3:
-        data += connection.recv(65536)
-    start = data.find(b"$")
-    end = data.find(b"#", start)
-    connection.sendall(b"+")
-    return data[start + 1:end]
-
-
 def test_the_gdb_stub_steps_back_through_the_power_on_checkpoint(tmp_path):
     target = new_target(tmp_path, "m")
     target.run_to(2_000)
     expected = state_of(target)
     target.stepi()
-    ready, port = threading.Event(), []
-
-    def on_ready(number):
-        port.append(number)
-        ready.set()
-    thread = threading.Thread(target=lambda: serve(target, 0, on_ready=on_ready, accept_timeout=20, linger=0),
-                              daemon=True)
-    thread.start()
-    assert ready.wait(10)
     restores = target.checkpoints.restored
-    with socket.create_connection(("127.0.0.1", port[0]), timeout=20) as connection:
-        assert _gdb_ask(connection, b"bs").startswith(b"T05")      # reverse-stepi, in the stub's thread
-        connection.sendall(b"$k#6b")
-    thread.join(20)
+    assert reverse_stepi_through_the_stub(target).startswith(b"T05")
     assert target.checkpoints.restored == restores + 1 and target.boots == 1
     assert state_of(target) == expected
 
 
-SPIN_THEN_FAULT = """
-; `simpleos debug PROG`: compute a little, then read the kernel's memory: the MMU refuses
-_start:
-    mov rcx, 3000
-spin:
-    dec rcx
-    jnz spin
-    mov rax, 0xffff800000001000
-    mov rbx, [rax]
-    xor edi, edi
-    mov eax, SYS_EXIT
-    syscall
-"""
-
-
 def test_debug_prog_starts_its_program_again_after_a_replay_from_power_on(tmp_path):
-    image = assemble(SPIN_THEN_FAULT, USER_TEXT_BASE, "spinfault.asm", USER_DEFINES)
+    image = assemble(SPIN_THEN_FAULT.format(spins=3_000), USER_TEXT_BASE, "spinfault.asm", USER_DEFINES)
     target = DebugTarget(BootOptions(machine=str(tmp_path / "m"), fresh=True), program=image, break_on_fault=True)
     assert target.checkpoints.power_on is not None
     started = run_to_program_start(target)
