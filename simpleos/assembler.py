@@ -278,6 +278,7 @@ def _reason(error: Exception) -> str:
 
 
 _read_sources: dict[tuple, tuple[tuple, str, list[str]]] = {}   # (path, search) -> (files' stats, text, origins)
+_READ_SOURCES_KEPT = 64
 
 
 def read_source(path: str | Path, search: list[Path] = ()) -> tuple[str, list[str]]:
@@ -295,6 +296,8 @@ def read_source(path: str | Path, search: list[Path] = ()) -> tuple[str, list[st
         return remembered[1], list(remembered[2])
     looked_at: list[tuple[str, tuple | None]] = []
     text, origins = _read_source(Path(path), search, 0, None, looked_at)
+    if len(_read_sources) >= _READ_SOURCES_KEPT:      # (a process that reads many sources: a bound)
+        _read_sources.clear()
     _read_sources[key] = (tuple(looked_at), text, origins)
     return text, list(origins)
 

@@ -15,8 +15,8 @@
  *
  *   share_pages(ram, length, old, page_size, zero) -> (pages, changed)
  *
- * `ram` is any object with the buffer protocol (RAM read into a ctypes
- * buffer), `length` how many of its bytes to cover (a multiple of
+ * `ram` is any object with the buffer protocol (the RAM's host memory,
+ * machine/memory.py), `length` how many of its bytes to cover (a multiple of
  * page_size), `old` a tuple of the previous copy's pages (it may be
  * shorter), `zero` a bytes object of page_size zeros. `pages` is the tuple
  * of the pages of RAM now, reusing the objects of `old` that are equal, and

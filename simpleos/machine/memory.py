@@ -65,12 +65,12 @@ class PhysicalMemory:
             raise UcError(status, phys, length)
         return buffer.raw
 
-    def read_into(self, buffer, phys: int, length: int) -> None:
-        """Read `length` bytes at `phys` into a ctypes buffer (no new bytes object: for copying
-        much of RAM, machine/ramstate.py)."""
-        status = _uclib.uc_mem_read(self._uc._uch, phys, buffer, length)
-        if status != 0:
-            raise UcError(status, phys, length)
+    @property
+    def host_ram(self):
+        """The RAM's host memory itself, for reading much of it in place (machine/ramstate.py
+        compares it with a saved copy). Never write through it: writes go through write(),
+        so that unicorn drops translations of code written over."""
+        return self._ram
 
     def write(self, phys: int, data: bytes) -> None:
         """Write `data` at physical address `phys`."""

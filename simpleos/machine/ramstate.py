@@ -4,7 +4,8 @@ Time travel (debug/checkpoints.py) keeps such copies at points of a run
 and puts one back into the running CPU to go back there. Only the RAM in
 use is copied: frames below the allocator's high-water mark (the rest has
 never been handed out, and alloc_frame zeroes a frame before it is used).
-RAM is kept in pages, and a page that did not change since the previous
+RAM is kept in pages, compared in place with the previous copy (the RAM's
+host memory is PhysicalMemory's), and a page that did not change since the previous
 copy is the same bytes object, shared, and every page of zeros is one
 bytes object: copies taken a few million instructions apart cost little
 more than the pages written in between.
@@ -12,15 +13,11 @@ Mechanism only: when to take or use a copy is the debugger's business.
 """
 from __future__ import annotations
 
-import ctypes
-import threading
-
 from ..record import dataclass
 from ._pages import share_pages
 from .layout import PAGE_SIZE
 
 _ZERO_PAGE = bytes(PAGE_SIZE)         # the one object for every page of zeros
-_scratch = threading.local()          # .buffer: RAM read for comparing (per thread: the gdb stub has its own)
 
 
 @dataclass(eq=False)
@@ -43,7 +40,7 @@ def capture(cpu, previous: MachineState | None = None) -> MachineState:
     """The state of `cpu` now; pages equal to `previous`'s are shared with it."""
     memory = cpu.memory
     high_water = memory.high_water
-    pages, _ = share_pages(_ram(memory, high_water), high_water, previous.pages if previous is not None else (),
+    pages, _ = share_pages(memory.host_ram, high_water, previous.pages if previous is not None else (),
                            PAGE_SIZE, _ZERO_PAGE)      # (a memcmp per page: _pages.c)
     return MachineState(pages, high_water, tuple(memory.free_frame_list), bytes(cpu.save_context()),
                         cpu.page_fault_address)
@@ -55,7 +52,7 @@ def restore(cpu, state: MachineState) -> None:
     (never handed out, then); every translation of code is dropped, as the code in RAM
     may differ from what was translated."""
     memory = cpu.memory
-    _, changed = share_pages(_ram(memory, state.high_water), state.high_water, state.pages, PAGE_SIZE, _ZERO_PAGE)
+    _, changed = share_pages(memory.host_ram, state.high_water, state.pages, PAGE_SIZE, _ZERO_PAGE)
     for index in changed:
         memory.write(index * PAGE_SIZE, state.pages[index])
     if memory.high_water > state.high_water:
@@ -65,12 +62,3 @@ def restore(cpu, state: MachineState) -> None:
     cpu.page_fault_address = state.page_fault_address
     memory.drop_translations()
 
-
-def _ram(memory, length: int):
-    """RAM [0, length) in a scratch buffer, reused by every machine of this thread (a fresh
-    2 MiB each time costs more than the copy: the host faults its pages in)."""
-    buffer = getattr(_scratch, "buffer", None)
-    if buffer is None or len(buffer) < length:
-        buffer = _scratch.buffer = ctypes.create_string_buffer(length)
-    memory.read_into(buffer, 0, length)
-    return buffer
